@@ -1,0 +1,193 @@
+"""The content model every pipeline stage reads: plain dataclasses, no behaviour beyond views.
+
+A page is parsed into stories; each text value is a plain ``str``. Alongside the model the parser
+records a *ledger*: for every piece of source text, the place (a path into ``Page.to_dict()``) it
+went to. The conservation test uses the ledger to prove that every character of a page ends up in
+exactly one place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+FEATURE, BRIEF, PHOTO = "feature", "brief", "photo"
+
+
+@dataclass(frozen=True)
+class PageDate:
+    """A date with the precision it was given in: year, year-month or year-month-day."""
+
+    year: int
+    month: Optional[int] = None
+    day: Optional[int] = None
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    @property
+    def iso(self) -> str:
+        parts = [f"{self.year:04d}"]
+        if self.month:
+            parts.append(f"{self.month:02d}")
+        if self.day:
+            parts.append(f"{self.day:02d}")
+        return "-".join(parts)
+
+    @property
+    def display(self) -> str:
+        """As a Chinese reader writes it, to the precision given: 2022年4月."""
+        text = f"{self.year}年"
+        if self.month:
+            text += f"{self.month}月"
+        if self.day:
+            text += f"{self.day}日"
+        return text
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        return (self.year, self.month or 0, self.day or 0)
+
+
+@dataclass
+class Caption:
+    text: str
+    credit: Optional[str]
+    line: int
+    # Where the photo stood in print: before body paragraph number `paragraph` (0-based, counted
+    # over the whole story body), so a renderer can place the figure near its text.
+    paragraph: int = 0
+
+
+@dataclass
+class DataItem:
+    label: str
+    value: Optional[str]  # None for a group heading inside a data box (强化科技支撑)
+
+
+@dataclass
+class Section:
+    heading: Optional[str]
+    paragraphs: list[str] = field(default_factory=list)
+    line: int = 0
+
+
+@dataclass
+class Story:
+    kind: str
+    title: Optional[str]
+    line: int
+    kicker: Optional[str] = None
+    subtitle: Optional[str] = None
+    summary: list[str] = field(default_factory=list)
+    byline: Optional[str] = None
+    column: Optional[str] = None
+    sections: list[Section] = field(default_factory=list)
+    captions: list[Caption] = field(default_factory=list)
+    data_title: Optional[str] = None
+    data: list[DataItem] = field(default_factory=list)
+    slogans: list[str] = field(default_factory=list)
+    themes: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for s in self.sections for p in s.paragraphs]
+
+    @property
+    def body_text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "kicker": self.kicker,
+            "subtitle": self.subtitle,
+            "summary": "\n".join(self.summary) if self.summary else None,
+            "byline": self.byline,
+            "column": self.column,
+            "sections": [{"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in self.sections],
+            "captions": [{"text": c.text, "credit": c.credit} for c in self.captions],
+            "data_title": self.data_title,
+            "data": [{"label": d.label, "value": d.value} for d in self.data],
+            "slogans": list(self.slogans),
+            "themes": list(self.themes),
+            "keywords": list(self.keywords),
+            "line": self.line,
+        }
+
+
+@dataclass
+class Column:
+    """A column header such as 凌源时讯 SHIXUN: not a story; its name is kept on each story under it."""
+
+    name: str
+    label: Optional[str]
+    line: int
+
+    @property
+    def is_photo(self) -> bool:
+        return "图说" in self.name or (self.label or "").upper() == "TUSHUO"
+
+
+@dataclass
+class Warning:
+    kind: str
+    message: str
+    line: Optional[int]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Source text `line[start:end]` (1-based file line, normalised text) went to `path`."""
+
+    line: int
+    start: int
+    end: int
+    path: tuple
+
+
+@dataclass
+class Page:
+    path: str  # the content file, as given
+    date: PageDate
+    title: Optional[str] = None
+    source: Optional[str] = None  # the newspaper
+    page: Optional[str] = None  # 版面 label
+    slug: Optional[str] = None
+    draft: bool = False
+    themes: list[str] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    columns: list[Column] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    # Normalised source lines (index 0 is file line `first_line`) and where each piece went.
+    lines: list[str] = field(default_factory=list, repr=False)
+    first_line: int = 1
+    ledger: list[LedgerEntry] = field(default_factory=list, repr=False)
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        for story in self.stories:
+            if story.title:
+                return story.title
+        return self.path
+
+    def line_text(self, line: int) -> str:
+        return self.lines[line - self.first_line]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.path,
+            "source": self.source,
+            "date": self.date.iso,
+            "title": self.title,
+            "page": self.page,
+            "stories": [s.to_dict() for s in self.stories],
+            "columns": [{"name": c.name, "label": c.label} for c in self.columns],
+            "credits": list(self.credits),
+            "warnings": [{"kind": w.kind, "message": w.message, "line": w.line} for w in self.warnings],
+        }

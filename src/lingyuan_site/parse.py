@@ -1,0 +1,799 @@
+"""Stage 3, parse: a normalised page → stories.
+
+markdown-it-py reads the block structure (``##``/``###`` headings, paragraphs, ``**本报讯**``); the
+newspaper rules below then decide what each block is (title, kicker, caption, credit, data box,
+section heading, body) and which story it belongs to.
+
+Every text value is built from *fragments*: ``(line, start, end)`` slices of the normalised source.
+When the page is frozen into the model, each fragment is written to the page's ledger with the
+place it went to, so tests can prove that nothing was lost, duplicated or invented.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from markdown_it import MarkdownIt
+
+from . import normalize as nz
+from .load import RawPage
+from .model import BRIEF, FEATURE, PHOTO, Caption, Column, DataItem, LedgerEntry, Page, Section, Story, Warning
+
+_MD = MarkdownIt("zero").enable(["heading", "emphasis"])
+
+_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_SP = r"[ \u3000]"
+_ROLE = r"(?:本报)?(?:特约)?(?:摄影)?(?:记者|通讯员|实习生)"
+COLUMN_RE = re.compile(rf"^([\u4e00-\u9fff]{{2,8}}){_SP}+([A-Z][A-Za-z]{{2,}})$")
+PAGE_CREDIT_RE = re.compile(r"^(?:本版|本报稿件|本期)\S*?(?:采写|摄|提供|撰稿|编辑|供图)$")
+PAGE_CREDIT_TAIL_RE = re.compile(r"(?:本版|本报稿件|本期)[^。！？]*?(?:采写|摄|提供|撰稿|供图)$")
+PHOTO_CREDIT_RE = re.compile(rf"^{_ROLE}{_SP}*{_NAME}(?:[ \u3000、]+{_NAME})*{_SP}*摄$")
+CAPTION_CREDIT_RE = re.compile(
+    rf"(?:{_ROLE}{_SP}*{_NAME}(?:[ \u3000、]+{_NAME})*{_SP}*摄|（资料片）|（[^（）]{{1,16}}摄）)$"
+)
+BYLINE_RE = re.compile(rf"^(?:{_ROLE}{_SP}*{_NAME}(?:[ \u3000、]+{_NAME})*{_SP}*)+$")
+NAMES_RE = re.compile(rf"^[\u4e00-\u9fff]{{2,4}}(?:{_SP}+[\u4e00-\u9fff]{{2,4}}){{0,4}}$")
+SUMMARY_LABEL = "核心提示"
+DATELINE_RE = re.compile(r"^本报讯")
+DATA_LABEL = "数说"
+DATA_VALUE_RE = re.compile(r"^[0-9０-９][0-9０-９.,．，%％]*[ \u3000]*[\u4e00-\u9fff%％‰]{0,4}$")
+SUBTITLE_RE = re.compile(r"^(?:——|--|—)")
+CAPTION_MAX = 60
+INTERLEAVE_EVIDENCE = 6
+MARKUP = ("#", "*", "_", SUMMARY_LABEL)
+
+
+# ---------------------------------------------------------------------------- fragments
+@dataclass
+class Frag:
+    line: int
+    start: int
+    end: int
+    text: str
+
+
+Run = list  # list[Frag]
+
+
+def run_text(run: Run) -> str:
+    return "".join(f.text for f in run)
+
+
+def run_slice(run: Run, i: int, j: int) -> tuple[Run, Run]:
+    """Split `run` by text offsets: (the run without [i, j), the fragments covering [i, j))."""
+    kept, cut, pos = [], [], 0
+    for f in run:
+        a, b = pos, pos + len(f.text)
+        pos = b
+        lo, hi = max(a, i), min(b, j)
+        if lo >= hi:
+            kept.append(f)
+            continue
+        if a < lo:
+            kept.append(Frag(f.line, f.start, f.start + lo - a, f.text[: lo - a]))
+        cut.append(Frag(f.line, f.start + lo - a, f.start + hi - a, f.text[lo - a : hi - a]))
+        if hi < b:
+            kept.append(Frag(f.line, f.start + hi - a, f.end, f.text[hi - a :]))
+    return kept, cut
+
+
+def _strip(run: Run) -> Run:
+    run = [f for f in run if f.text]
+    if run:
+        f = run[0]
+        t = f.text.lstrip()
+        run[0] = Frag(f.line, f.end - len(t), f.end, t)
+        f = run[-1]
+        t = f.text.rstrip()
+        run[-1] = Frag(f.line, f.start, f.start + len(t), t)
+    return [f for f in run if f.text]
+
+
+def _sub(run: Run, i: int, j: Optional[int] = None) -> Run:
+    text_len = len(run_text(run))
+    j = text_len if j is None else j
+    kept, cut = run_slice(run, i, j)
+    return _strip(cut)
+
+
+# ---------------------------------------------------------------------------- blocks
+@dataclass
+class Block:
+    kind: str  # "h" or "p"
+    level: int
+    lines: list  # list[Run], one per source line
+    markup: list  # list[Frag]
+    blank_before: int
+    strong_lead: bool = False
+
+    @property
+    def line(self) -> int:
+        return self.lines[0][0].line if self.lines and self.lines[0] else 0
+
+    @property
+    def text(self) -> str:
+        return "".join(run_text(r) for r in self.lines)
+
+    @property
+    def single(self) -> bool:
+        return len(self.lines) == 1
+
+
+def read_blocks(lines: list[str], first_line: int) -> list[Block]:
+    blocks: list[Block] = []
+    tokens = _MD.parse("\n".join(lines))
+    prev_end = None
+    for idx, tok in enumerate(tokens):
+        if tok.type not in ("heading_open", "paragraph_open") or tok.map is None:
+            continue
+        a, b = tok.map
+        blank = 0 if prev_end is None else sum(1 for k in range(prev_end, a) if not lines[k].strip())
+        prev_end = b
+        if tok.type == "heading_open":
+            blocks.append(_heading_block(lines, a, first_line, int(tok.tag[1]), blank))
+        else:
+            blocks.append(_paragraph_block(lines, a, b, tokens[idx + 1], first_line, blank))
+    return [b for b in blocks if b.lines]
+
+
+def _heading_block(lines, a, first_line, level, blank) -> Block:
+    src = lines[a]
+    line = first_line + a
+    m = re.match(r"^([ ]{0,3})(#{1,6})([ \t]+|$)(.*?)(?:[ \t]+#+)?[ \t]*$", src)
+    markup = [Frag(line, m.start(2), m.end(2), m.group(2))]
+    content = [Frag(line, m.start(4), m.end(4), m.group(4))] if m.group(4) else []
+    tail = src[m.end(4):].strip()
+    if tail:
+        pos = src.rindex(tail)
+        markup.append(Frag(line, pos, pos + len(tail), tail))
+    return Block("h", level, [_strip(content)] if content else [], markup, blank)
+
+
+def _paragraph_block(lines, a, b, inline, first_line, blank) -> Block:
+    # Walk the inline tokens (text and emphasis markup) over the content, then place each content
+    # line back on its source line, so every fragment knows its column.
+    segments = []  # (is_markup, text)
+    for child in inline.children or []:
+        if child.type == "text":
+            segments.append((False, child.content))
+        elif child.type in ("strong_open", "strong_close", "em_open", "em_close"):
+            segments.append((True, child.markup))
+        elif child.type == "softbreak":
+            segments.append((False, "\n"))
+        else:
+            segments.append((False, child.content))
+    if "".join(s for _, s in segments) != inline.content:
+        segments = [(False, inline.content)]  # unknown inline form: keep all as text
+    runs, markup = [], []
+    content_lines = inline.content.split("\n")
+    offsets = []
+    for i, cl in enumerate(content_lines):
+        src = lines[a + i]
+        offsets.append(src.find(cl) if cl else 0)
+    li, col = 0, 0
+    cur: Run = []
+    strong_lead = False
+    for seg_index, (is_markup, text) in enumerate(segments):
+        parts = text.split("\n")
+        for pi, part in enumerate(parts):
+            if pi > 0:
+                runs.append(cur)
+                cur, li, col = [], li + 1, 0
+            if not part:
+                continue
+            line_no = first_line + a + li
+            start = offsets[li] + col
+            frag = Frag(line_no, start, start + len(part), part)
+            if is_markup:
+                markup.append(frag)
+                if seg_index <= 1 and li == 0:
+                    strong_lead = True
+            else:
+                cur.append(frag)
+            col += len(part)
+    runs.append(cur)
+    runs = [_strip(r) for r in runs]
+    return Block("p", 0, [r for r in runs if r], markup, blank, strong_lead)
+
+
+# ---------------------------------------------------------------------------- item types
+def is_headline_like(text: str, max_len: int = 44) -> bool:
+    text = text.strip()
+    if not text or len(text) > max_len:
+        return False
+    if any(p in text for p in "，。；！？"):
+        return False
+    return not nz.ends_sentence(text) and text[-1] not in "、：:,;"
+
+
+def is_section_heading_like(text: str) -> bool:
+    return is_headline_like(text, 24) and "、" not in text and not DATELINE_RE.match(text)
+
+
+def column_of(block: Block) -> Optional[re.Match]:
+    if not block.single or block.level == 2:
+        return None
+    return COLUMN_RE.match(block.text)
+
+
+def is_dateline(block: Block) -> bool:
+    return block.kind == "p" and bool(DATELINE_RE.match(block.text))
+
+
+def is_caption(block: Block) -> bool:
+    if block.kind != "p" or not block.single or block.blank_before < 2:
+        return False
+    text = block.text
+    tail = PAGE_CREDIT_TAIL_RE.search(text) or CAPTION_CREDIT_RE.search(text)
+    body = text[: tail.start()] if tail else text
+    if not body.strip() or len(body) > CAPTION_MAX:
+        return False
+    return bool(tail) or nz.ends_sentence(body)
+
+
+def is_slogan(block: Block) -> bool:
+    return (
+        block.kind == "p"
+        and len(block.lines) >= 2
+        and all(len(run_text(r)) <= 6 and is_headline_like(run_text(r)) and not DATA_VALUE_RE.match(run_text(r)) for r in block.lines)
+        and run_text(block.lines[0]) != DATA_LABEL
+    )
+
+
+def is_data_block(block: Block) -> bool:
+    """Label / value lines: 地区生产总值 / 161.4亿元, optionally led by a group heading."""
+    texts = [run_text(r) for r in block.lines]
+    if block.kind != "p" or len(texts) < 2:
+        return False
+    if len(texts) % 2:
+        texts = texts[1:]
+    return all(not DATA_VALUE_RE.match(l) and DATA_VALUE_RE.match(v) for l, v in zip(texts[0::2], texts[1::2]))
+
+
+def is_data_start(block: Block) -> bool:
+    return block.kind == "p" and re.match(rf"^{DATA_LABEL}(?:{_SP}*\d{{4}})?$", run_text(block.lines[0])) is not None
+
+
+# ---------------------------------------------------------------------------- drafts
+@dataclass
+class Para:
+    run: Run
+    merged_into: Optional["Para"] = None
+
+    @property
+    def text(self) -> str:
+        return run_text(self.run)
+
+    @property
+    def line(self) -> int:
+        return self.run[0].line if self.run else 0
+
+    def final(self) -> "Para":
+        p = self
+        while p.merged_into is not None:
+            p = p.merged_into
+        return p
+
+
+@dataclass
+class SectionDraft:
+    heading: Optional[Run]
+    paras: list = field(default_factory=list)
+    line: int = 0
+
+
+@dataclass
+class CaptionDraft:
+    text: Run
+    credit: Optional[Run]
+    after: Optional[Para]
+    line: int
+
+
+@dataclass
+class StoryDraft:
+    line: int
+    column: Optional[Column] = None
+    kicker: list = field(default_factory=list)  # runs
+    title: list = field(default_factory=list)  # runs
+    subtitle: list = field(default_factory=list)
+    summary: list = field(default_factory=list)  # Paras
+    byline: list = field(default_factory=list)  # runs
+    sections: list = field(default_factory=list)
+    captions: list = field(default_factory=list)
+    data_title: list = field(default_factory=list)
+    data: list = field(default_factory=list)  # (label run, value run | None)
+    slogans: list = field(default_factory=list)
+    has_dateline: bool = False
+    titled_by_heading: bool = False
+    mode: Optional[str] = None  # "summary" | "data"
+
+    @property
+    def title_text(self) -> str:
+        return "".join(run_text(r) for r in self.title)
+
+    @property
+    def paras(self) -> list:
+        return [p for s in self.sections for p in s.paras]
+
+    def last_para(self) -> Optional[Para]:
+        for s in reversed(self.sections):
+            if s.paras:
+                return s.paras[-1]
+        return None
+
+    def add_para(self, run: Run) -> Para:
+        para = Para(run)
+        if self.mode == "summary":
+            self.summary.append(para)
+            return para
+        if not self.sections:
+            self.sections.append(SectionDraft(None, line=para.line))
+        self.sections[-1].paras.append(para)
+        return para
+
+
+# ---------------------------------------------------------------------------- the page parser
+class PageParser:
+    def __init__(self, page: Page):
+        self.page = page
+        self.stories: list[StoryDraft] = []
+        self.markup: list[Frag] = []
+        self.removed: list[Frag] = []
+        self.credits: list[Run] = []
+        self.columns: list[tuple[Column, Run, Optional[Run]]] = []
+
+    def warn(self, kind: str, message: str, line: Optional[int]) -> None:
+        self.page.warnings.append(Warning(kind, message, line))
+
+    # -- segmentation ----------------------------------------------------------
+    def parse(self) -> Page:
+        blocks = read_blocks(self.page.lines, self.page.first_line)
+        for b in blocks:
+            self.markup.extend(b.markup)
+        starts = self._story_starts(blocks)
+        cur: Optional[StoryDraft] = None
+        column: Optional[Column] = None
+        i = 0
+        while i < len(blocks):
+            block = blocks[i]
+            col = column_of(block)
+            if col:
+                column = self._column(block, col)
+                cur = None
+                i += 1
+                continue
+            if block.kind == "p" and block.single and PAGE_CREDIT_RE.match(block.text):
+                self.credits.append(block.lines[0])
+                i += 1
+                continue
+            if i in starts:
+                cur = StoryDraft(block.line, column)
+                self.stories.append(cur)
+                nxt = self._header(cur, blocks, i, starts[i])
+                if nxt == i:  # a 本报讯 paragraph with no headline above it
+                    self._body(cur, blocks, i, starts)
+                    nxt = i + 1
+                i = nxt
+                continue
+            if cur is None or self._photo_story_starts(cur, column, blocks, i):
+                cur = StoryDraft(block.line, column)
+                self.stories.append(cur)
+            self._body(cur, blocks, i, starts)
+            i += 1
+        self._close()
+        return self._freeze()
+
+    def _column(self, block: Block, match: re.Match) -> Column:
+        run = block.lines[0]
+        name = _sub(run, match.start(1), match.end(1))
+        label = _sub(run, match.start(2), match.end(2))
+        column = Column(match.group(1), match.group(2), block.line)
+        self.columns.append((column, name, label))
+        return column
+
+    def _story_starts(self, blocks: list[Block]) -> dict[int, tuple[list[int], list[int]]]:
+        """Index of each story's first block → (kicker block indexes, title block indexes).
+        A story starts at a ## heading (plain headline lines just above it are its kicker) or at
+        the headline lines above a 本报讯 paragraph."""
+        starts = {}
+        taken = set()
+        for i, block in enumerate(blocks):
+            if block.kind == "h" and block.level <= 2:
+                kicker = []
+                j = i - 1
+                while j >= 0 and j not in taken and len(kicker) < 2 and self._plain_headline(blocks[j]):
+                    kicker.insert(0, j)
+                    j -= 1
+                first = kicker[0] if kicker else i
+                starts[first] = (kicker, [i])
+                taken.update(kicker + [i])
+            elif is_dateline(block):
+                if i - 1 in taken:
+                    continue
+                title = []
+                j = i - 1
+                while j >= 0 and j not in taken and len(title) < 3 and self._plain_headline(blocks[j]):
+                    title.insert(0, j)
+                    j -= 1
+                if title:
+                    starts[title[0]] = ([], title)
+                    taken.update(title)
+                else:
+                    starts[i] = ([], [])
+                taken.add(i)
+        return starts
+
+    @staticmethod
+    def _plain_headline(block: Block) -> bool:
+        return (
+            block.kind == "p"
+            and all(is_headline_like(run_text(r)) for r in block.lines)
+            and len(block.lines) <= 2
+            and not column_of(block)
+            and not is_dateline(block)
+            and not BYLINE_RE.match(block.text)
+            and not PHOTO_CREDIT_RE.match(block.text)
+            and not PAGE_CREDIT_RE.match(block.text)
+        )
+
+    def _header(self, story: StoryDraft, blocks: list[Block], i: int, spec) -> int:
+        kicker, title = spec
+        for k in kicker:
+            story.kicker.extend(blocks[k].lines)
+        for t in title:
+            story.title.extend(blocks[t].lines)
+        story.titled_by_heading = any(blocks[t].kind == "h" for t in title)
+        if story.title:
+            story.line = story.title[0][0].line
+        return max(kicker + title) + 1 if (kicker or title) else i
+
+    def _photo_story_starts(self, cur: StoryDraft, column, blocks, i) -> bool:
+        """Under a 图说 column each headline line followed by text is a new photo story."""
+        if not (column and column.is_photo) or not cur.title or not (cur.paras or cur.captions):
+            return False
+        block = blocks[i]
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        return self._plain_headline(block) and nxt is not None and nxt.kind == "p" and not self._plain_headline(nxt)
+
+    def _is_story_end(self, blocks, i, starts) -> bool:
+        if i >= len(blocks):
+            return True
+        block = blocks[i]
+        return i in starts or bool(column_of(block)) or (block.kind == "p" and block.single and bool(PAGE_CREDIT_RE.match(block.text)))
+
+    def _body(self, story: StoryDraft, blocks: list[Block], i: int, starts) -> None:
+        block = blocks[i]
+        text = block.text
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        has_body = bool(story.paras or story.summary)
+        # data box: 数说 2021, then label / value blocks
+        if story.mode == "data":
+            if is_data_block(block):
+                self._data_items(story, block.lines)
+                return
+            story.mode = None
+        if block.kind == "h":
+            story.mode = None
+            if not story.title and not has_body:
+                story.title.extend(block.lines)
+                story.titled_by_heading = True
+                story.line = block.line
+            else:
+                story.sections.append(SectionDraft(block.lines[0], line=block.line))
+            return
+        if is_caption(block):
+            self._caption(story, block)
+            return
+        if block.single and PHOTO_CREDIT_RE.match(text):
+            target = next((c for c in reversed(story.captions) if c.credit is None), None)
+            if target is not None:
+                target.credit = block.lines[0]
+            else:
+                story.byline.append(block.lines[0])
+            return
+        if block.single and BYLINE_RE.match(text):
+            story.byline.append(block.lines[0])
+            return
+        if text.startswith(SUMMARY_LABEL) and not story.summary:
+            rest, label = run_slice(block.lines[0], 0, len(SUMMARY_LABEL))
+            self.markup.extend(label)
+            rest = _strip(rest)
+            if rest and rest[0].text[:1] in "：:":
+                rest, colon = run_slice(rest, 0, 1)
+                self.markup.extend(colon)
+                rest = _strip(rest)
+            runs = ([rest] if rest else []) + list(block.lines[1:])
+            if runs:  # inline: 核心提示 发展是第一要务……
+                story.summary.append(Para([f for r in runs for f in r]))
+            else:
+                story.mode = "summary"
+            return
+        if is_data_start(block):
+            story.data_title.extend(block.lines[:1])
+            rest = block.lines[1:]
+            if rest and re.match(r"^\d{4}$", run_text(rest[0])):
+                story.data_title.append(rest[0])
+                rest = rest[1:]
+            if rest:
+                self._data_items(story, rest)
+            story.mode = "data"
+            return
+        if is_slogan(block) and not has_body:
+            story.slogans.extend(block.lines)
+            return
+        if SUBTITLE_RE.match(text) and not has_body and story.title:
+            story.subtitle.extend(block.lines)
+            return
+        if block.single and not story.title and not has_body and is_headline_like(text):
+            story.title.extend(block.lines)
+            story.line = block.line
+            return
+        if (
+            block.single
+            and story.title
+            and not story.titled_by_heading
+            and not has_body
+            and not (story.sections or story.captions or story.subtitle or story.byline)
+            and is_headline_like(text)
+            and nxt is not None
+            and nxt.kind == "p"
+        ):
+            story.title.extend(block.lines)  # a headline printed over two lines
+            return
+        if block.single and self._is_story_end(blocks, i + 1, starts) and NAMES_RE.match(text) and story.paras:
+            story.byline.append(block.lines[0])  # authors' names at the end: 李永诚 李国恩
+            return
+        last = story.last_para() if story.mode != "summary" else (story.summary[-1] if story.summary else None)
+        if (
+            block.single
+            and is_section_heading_like(text)
+            and has_body
+            and nxt is not None
+            and nxt.kind == "p"
+            and not is_section_heading_like(nxt.text)
+            and (last is None or nz.ends_sentence(last.text) or nz.ends_softly(last.text))
+        ):
+            story.mode = None
+            story.sections.append(SectionDraft(block.lines[0], line=block.line))
+            return
+        if is_dateline(block):
+            story.has_dateline = True
+        story.add_para([f for r in block.lines for f in r])
+
+    def _caption(self, story: StoryDraft, block: Block) -> None:
+        run = block.lines[0]
+        text = run_text(run)
+        page_tail = PAGE_CREDIT_TAIL_RE.search(text)
+        if page_tail:
+            self.credits.append(_sub(run, page_tail.start()))
+            run = _sub(run, 0, page_tail.start())
+            text = run_text(run)
+        tail = CAPTION_CREDIT_RE.search(text)
+        credit = None
+        if tail:
+            credit = _sub(run, tail.start())
+            run = _sub(run, 0, tail.start())
+        story.captions.append(CaptionDraft(run, credit, story.last_para(), block.line))
+
+    def _data_items(self, story: StoryDraft, runs: list) -> None:
+        if len(runs) % 2:
+            story.data.append((runs[0], None))
+            runs = runs[1:]
+        for label, value in zip(runs[0::2], runs[1::2]):
+            story.data.append((label, value))
+
+    # -- page-level passes --------------------------------------------------------
+    def _close(self) -> None:
+        for story in self.stories:
+            if not story.paras and len(story.summary) > 1:
+                # a standalone 核心提示 with no section after it: its first paragraph is the summary
+                story.sections.append(SectionDraft(None, story.summary[1:], story.summary[1].line))
+                story.summary = story.summary[:1]
+        for story in self.stories:
+            self._rejoin(story)
+        for story in self.stories:
+            self._dedupe(story)
+        for story in self.stories:
+            self._flag(story)
+
+    def _rejoin(self, story: StoryDraft) -> None:
+        """Rejoin paragraphs broken at column or page breaks (深入对 / 接), unless the text after
+        the break is about another story on the page (interleaved briefs): then move it there."""
+        for paras in [story.summary] + [s.paras for s in story.sections]:
+            i = 0
+            while i < len(paras) - 1:
+                text = paras[i].text
+                if nz.ends_sentence(text) or nz.ends_softly(text):
+                    i += 1
+                    continue
+                target = self._interleave_target(story, paras[i + 1].text)
+                if target is not None:
+                    moved = paras[i + 1 :]
+                    del paras[i + 1 :]
+                    if not target.sections:
+                        target.sections.append(SectionDraft(None, line=moved[0].line))
+                    target.sections[-1].paras.extend(moved)
+                    self.warn(
+                        "interleaved",
+                        f"text from line {moved[0].line} continues no sentence here; it is about "
+                        f"'{target.title_text}' and was moved to that story (check the order there)",
+                        moved[0].line,
+                    )
+                    break
+                nxt = paras.pop(i + 1)
+                paras[i].run = paras[i].run + nxt.run
+                nxt.merged_into = paras[i]
+
+    def _interleave_target(self, story: StoryDraft, text: str) -> Optional[StoryDraft]:
+        """The story whose headline the paragraph after a mid-sentence break is about: at least
+        INTERLEAVE_EVIDENCE characters of that headline occur in it, three more than of its own."""
+        own = _common(text, story.title_text)
+        best, best_len = None, 0
+        for other in self.stories:
+            if other is story or not other.title:
+                continue
+            n = _common(text, other.title_text)
+            if n > best_len:
+                best, best_len = other, n
+        if best is not None and best_len >= INTERLEAVE_EVIDENCE and best_len >= own + 3:
+            return best
+        return None
+
+    def _dedupe(self, story: StoryDraft) -> None:
+        for _ in range(8):
+            paras = story.paras
+            text = "".join(p.text for p in paras)
+            found = nz.find_layout_duplicate(text)
+            if not found:
+                return
+            first, second, length = found
+            first_line = self._line_at(paras, first)
+            line = self._line_at(paras, second)
+            pos = 0
+            for section in story.sections:
+                for para in list(section.paras):
+                    n = len(para.text)
+                    lo, hi = max(pos, second), min(pos + n, second + length)
+                    if lo < hi:
+                        para.run, cut = run_slice(para.run, lo - pos, hi - pos)
+                        self.removed.extend(cut)
+                        para.run = _strip(para.run)
+                        if not para.run:
+                            section.paras.remove(para)
+                            prev = section.paras[-1] if section.paras else None
+                            para.merged_into = prev
+                    pos += n
+            self.warn(
+                "duplicate",
+                f"removed a {length}-character span printed twice (first at line {first_line}): "
+                f"“{text[second:second + 16]}…”",
+                line,
+            )
+
+    @staticmethod
+    def _line_at(paras: list, offset: int) -> int:
+        pos = 0
+        for para in paras:
+            for f in para.run:
+                if pos + len(f.text) > offset:
+                    return f.line
+                pos += len(f.text)
+        return paras[-1].line if paras else 0
+
+    def _flag(self, story: StoryDraft) -> None:
+        if not story.title:
+            self.warn("no-title", "story has no headline", story.line)
+        paras = story.paras
+        if paras and not story.has_dateline and nz.starts_mid_sentence(paras[0].text):
+            self.warn("mid-sentence-start", f"story '{story.title_text}' starts mid-sentence: “{paras[0].text[:12]}”", paras[0].line)
+        for para in story.summary + paras:
+            if not nz.ends_sentence(para.text) and not nz.ends_softly(para.text):
+                self.warn("mid-sentence-end", f"paragraph ends mid-sentence: “…{para.text[-12:]}”", para.run[-1].line)
+
+    # -- freeze into the model, with the ledger ------------------------------------
+    def _freeze(self) -> Page:
+        page = self.page
+        ledger: list[LedgerEntry] = []
+
+        def put(run: Run, path: tuple) -> str:
+            for f in run:
+                ledger.append(LedgerEntry(f.line, f.start, f.end, path))
+            return run_text(run)
+
+        def put_runs(runs: list, path: tuple) -> Optional[str]:
+            if not runs:
+                return None
+            return "".join(put(r, path) for r in runs)
+
+        for k, (column, name, label) in enumerate(self.columns):
+            put(name, ("columns", k, "name"))
+            if label:
+                put(label, ("columns", k, "label"))
+            page.columns.append(column)
+        for k, run in enumerate(self.credits):
+            page.credits.append(put(run, ("credits", k)))
+
+        for k, d in enumerate(self.stories):
+            base = ("stories", k)
+            story = Story(kind=BRIEF, title=put_runs(d.title, base + ("title",)), line=d.line)
+            story.kicker = put_runs(d.kicker, base + ("kicker",))
+            story.subtitle = put_runs(d.subtitle, base + ("subtitle",))
+            story.summary = [put(p.run, base + ("summary",)) for p in d.summary]
+            story.byline = " ".join(put(r, base + ("byline",)) for r in d.byline) or None
+            story.column = d.column.name if d.column else None
+            index: dict[int, int] = {}
+            n = 0
+            for s, sec in enumerate(d.sections):
+                heading = put(sec.heading, base + ("sections", s, "heading")) if sec.heading else None
+                section = Section(heading, [], sec.line)
+                for p, para in enumerate(sec.paras):
+                    section.paragraphs.append(put(para.run, base + ("sections", s, "paragraphs", p)))
+                    index[id(para)] = n
+                    n += 1
+                story.sections.append(section)
+            for c, cap in enumerate(d.captions):
+                after = cap.after.final() if cap.after is not None else None
+                position = index[id(after)] + 1 if after is not None and id(after) in index else 0
+                story.captions.append(
+                    Caption(
+                        put(cap.text, base + ("captions", c, "text")),
+                        put(cap.credit, base + ("captions", c, "credit")) if cap.credit else None,
+                        cap.line,
+                        position,
+                    )
+                )
+            story.data_title = " ".join(put(r, base + ("data_title",)) for r in d.data_title) or None
+            for j, (label, value) in enumerate(d.data):
+                story.data.append(
+                    DataItem(put(label, base + ("data", j, "label")), put(value, base + ("data", j, "value")) if value else None)
+                )
+            story.slogans = [put(r, base + ("slogans", j)) for j, r in enumerate(d.slogans)]
+            story.kind = _kind(d, story)
+            page.stories.append(story)
+        for f in self.markup:
+            ledger.append(LedgerEntry(f.line, f.start, f.end, ("markup",)))
+        for f in self.removed:
+            ledger.append(LedgerEntry(f.line, f.start, f.end, ("removed",)))
+        page.ledger = ledger
+        page.warnings.sort(key=lambda w: (w.line or 0))
+        return page
+
+
+def _kind(draft: StoryDraft, story: Story) -> str:
+    if draft.column is not None and draft.column.is_photo:
+        return PHOTO
+    if story.summary or story.subtitle or any(s.heading for s in story.sections) or story.data:
+        return FEATURE
+    return BRIEF
+
+
+def _common(text: str, title: str) -> int:
+    """Length of the longest piece of `title` that occurs in `text`."""
+    for n in range(len(title), 0, -1):
+        for i in range(len(title) - n + 1):
+            piece = title[i : i + n]
+            if not any(ch.isspace() for ch in piece) and piece in text:
+                return n
+    return 0
+
+
+def parse_page(raw: RawPage) -> Page:
+    """A loaded page → the model: normalise its lines, then find its stories, columns, credits,
+    warnings and ledger."""
+    meta = raw.meta
+    page = Page(
+        path=raw.path,
+        date=raw.date,
+        title=str(meta["title"]) if meta.get("title") is not None else None,
+        source=str(meta["source"]) if meta.get("source") is not None else None,
+        page=str(meta["page"]) if meta.get("page") is not None else None,
+        slug=meta.get("slug"),
+        draft=bool(meta.get("draft", False)),
+        themes=list(meta.get("themes") or []),
+        lines=nz.normalize_lines(raw.body),
+        first_line=raw.first_line,
+    )
+    page.warnings.extend(Warning(kind, message, line) for kind, message, line in raw.warnings)
+    return PageParser(page).parse()

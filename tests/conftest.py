@@ -1,0 +1,104 @@
+"""Shared fixtures: the content pages, parsed once; the conservation check every page must pass."""
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from lingyuan_site.load import load_file, load_text  # noqa: E402
+from lingyuan_site.model import Page  # noqa: E402
+from lingyuan_site.parse import parse_page  # noqa: E402
+
+CONTENT = ROOT / "content"
+FIXTURES = ROOT / "tests" / "fixtures"
+SEEDS = {
+    "000": CONTENT / "2026-01-shuangling-gongjian.md",
+    "001": CONTENT / "2021-06-sijie-sanyin.md",
+    "002": CONTENT / "2022-02-jiaya-fenjin.md",
+    "003": CONTENT / "2021-fenji-yangfan.md",
+    "004": CONTENT / "2022-04-zhengfen-duomiao.md",
+}
+CONTENT_PAGES = sorted(CONTENT.glob("*.md"))
+FIXTURE_PAGES = sorted((FIXTURES / "pages").glob("*.md"))
+
+# String fields of Page.to_dict() that hold page text (everything else is derived: kind, column
+# reference, themes, dates, line numbers, warnings).
+TEXT_KEYS = {"title", "kicker", "subtitle", "summary", "byline", "heading", "paragraphs", "text",
+             "credit", "data_title", "label", "value", "slogans", "name", "credits"}
+MARKUP = {"#", "##", "###", "####", "**", "*", "__", "_", "核心提示", "：", ":"}
+
+
+def parse_file(path: Path) -> Page:
+    return parse_page(load_file(path))
+
+
+def parse_text(body: str, date: str = "2022-04", path: str = "test.md") -> Page:
+    return parse_page(load_text(f"---\ndate: {date}\n---\n{body}", path))
+
+
+@pytest.fixture(scope="session")
+def seeds() -> dict[str, Page]:
+    return {key: parse_file(path) for key, path in SEEDS.items()}
+
+
+def _get(data, path):
+    for key in path:
+        data = data[key]
+    return data
+
+
+def _text_leaves(data, path=()):
+    """(path, string) for every page-text string in a Page.to_dict()."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "stories" or key == "sections" or key == "captions" or key == "data" or key == "columns":
+                for i, item in enumerate(value):
+                    yield from _text_leaves(item, path + (key, i))
+            elif key in TEXT_KEYS:
+                if isinstance(value, list):
+                    for i, item in enumerate(value):
+                        yield path + (key, i), item
+                elif value is not None:
+                    yield path + (key,), value
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def assert_conserved(page: Page) -> None:
+    """Every non-space character of the (normalised) page went to exactly one place: a field of
+    the model, markup, or a reported duplicate; and every field holds exactly what went to it."""
+    counts = {n: [0] * len(t) for n, t in enumerate(page.lines, start=page.first_line)}
+    by_path: dict[tuple, str] = defaultdict(str)
+    for e in page.ledger:
+        text = page.line_text(e.line)
+        assert 0 <= e.start < e.end <= len(text), e
+        for c in range(e.start, e.end):
+            counts[e.line][c] += 1
+        piece = text[e.start : e.end]
+        if e.path == ("markup",):
+            assert piece in MARKUP, f"line {e.line}: {piece!r} taken as markup"
+        by_path[e.path] += piece
+    for line, cols in counts.items():
+        text = page.line_text(line)
+        for c, n in enumerate(cols):
+            if text[c].isspace():
+                assert n <= 1, f"{page.path}:{line}: space at {c} placed {n} times"
+            else:
+                assert n == 1, f"{page.path}:{line}:{c}: {text[c]!r} placed {n} times in «{text[max(0, c - 10):c + 10]}»"
+    data = page.to_dict()
+    for path, text in by_path.items():
+        if path in (("markup",), ("removed",)):
+            continue
+        assert _squash(_get(data, path)) == _squash(text), f"{path} holds text that is not its source"
+    leaves = dict(_text_leaves(data))
+    for path, value in leaves.items():
+        assert path in by_path, f"{path} = {value!r} has no source"
+    if ("removed",) in by_path:
+        assert any(w.kind == "duplicate" for w in page.warnings)
