@@ -53,18 +53,25 @@ def _get(data, path):
 
 
 def _text_leaves(data, path=()):
-    """(path, string) for every page-text string in a Page.to_dict()."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key == "stories" or key == "sections" or key == "captions" or key == "data" or key == "columns":
+    """(path, string) for every page-text string in a Page.to_dict(). At the top level only
+    stories, columns and credits hold page text (title, source, page come from front matter)."""
+    if not path:
+        for i, credit in enumerate(data["credits"]):
+            yield ("credits", i), credit
+        for key in ("stories", "columns"):
+            for i, item in enumerate(data[key]):
+                yield from _text_leaves(item, (key, i))
+        return
+    for key, value in data.items():
+        if key in ("sections", "captions", "data"):
+            for i, item in enumerate(value):
+                yield from _text_leaves(item, path + (key, i))
+        elif key in TEXT_KEYS:
+            if isinstance(value, list):
                 for i, item in enumerate(value):
-                    yield from _text_leaves(item, path + (key, i))
-            elif key in TEXT_KEYS:
-                if isinstance(value, list):
-                    for i, item in enumerate(value):
-                        yield path + (key, i), item
-                elif value is not None:
-                    yield path + (key,), value
+                    yield path + (key, i), item
+            elif value is not None:
+                yield path + (key,), value
 
 
 def _squash(text: str) -> str:

@@ -18,6 +18,17 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: we validate them ourselves, with a clear message
+    (PyYAML's own date constructor raises a bare ValueError on 2022-02-30)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass
 class RawPage:
     path: str
@@ -83,7 +94,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], list[str],
         raise SiteError(path, "front matter is not closed: add a line '---' after it", 1)
     block = "\n".join(lines[1:end])
     try:
-        meta = yaml.safe_load(block) if block.strip() else {}
+        meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -57,23 +57,37 @@ def t2s_table() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _traditional_chars() -> frozenset[str]:
+    """Every character OpenCC's t2s could change: the character table's keys, and the characters
+    a phrase entry changes (the phrase's other characters are ordinary Simplified ones)."""
     chars = set(t2s_table())
     path = Path(opencc.__file__).parent / "dictionary" / "TSPhrases.txt"
     for raw in path.read_text(encoding="utf-8").splitlines():
-        chars.update(raw.partition("\t")[0])
+        trad, _, simp = raw.partition("\t")
+        simp = simp.split(" ")[0]
+        if len(trad) != len(simp):
+            chars.update(trad)
+        else:
+            chars.update(t for t, s in zip(trad, simp) if t != s)
     return frozenset(chars)
 
 
-def has_traditional(text: str) -> bool:
+def may_need_t2s(text: str) -> bool:
+    """Cheap test before calling OpenCC: does the text hold any character its tables mention?"""
     trad = _traditional_chars()
     return any(ch in trad for ch in text)
+
+
+def traditional_chars_in(text: str) -> list[str]:
+    """The characters of `text` that OpenCC would turn into a different Simplified character."""
+    table = t2s_table()
+    return sorted({ch for ch in text if ch in table})
 
 
 def to_simplified(text: str) -> str:
     """t2s for one line, only when it holds a Traditional character (most pages are Simplified).
     Should OpenCC's phrase table change the length, fall back to its character table, so that
     positions are kept."""
-    if not has_traditional(text):
+    if not may_need_t2s(text):
         return text
     converted = _converter().convert(text)
     if len(converted) != len(text):
@@ -86,9 +100,14 @@ def _is_cjk_side(ch: str) -> bool:
     return bool(ch) and (bool(_CJK_RE.match(ch)) or ch in _FULLWIDTH_PUNCT)
 
 
+_HALF_RE = re.compile(r'[,;:?!()"]')
+
+
 def fix_punctuation(text: str) -> str:
     """Half-width , ; : ? ! ( ) " next to Chinese become full-width; numbers and Latin stay
     (1.5万, 8890平台, 1+8+N, 5G, 12:30)."""
+    if not _HALF_RE.search(text):
+        return text
     chars = list(text)
     n = len(chars)
     for i, ch in enumerate(chars):

@@ -600,7 +600,8 @@ class PageParser:
 
     def _rejoin(self, story: StoryDraft) -> None:
         """Rejoin paragraphs broken at column or page breaks (深入对 / 接), unless the text after
-        the break is about another story on the page (interleaved briefs): then move it there."""
+        the break belongs to another story on the page (interleaved briefs): then move it there,
+        joined to that story's dangling sentence if it has one."""
         for paras in [story.summary] + [s.paras for s in story.sections]:
             i = 0
             while i < len(paras) - 1:
@@ -608,38 +609,70 @@ class PageParser:
                 if nz.ends_sentence(text) or nz.ends_softly(text):
                     i += 1
                     continue
-                target = self._interleave_target(story, paras[i + 1].text)
+                own = story.title_text + "".join(p.text for p in paras[: i + 1])
+                target = self._interleave_target(story, own, paras[i + 1].text)
                 if target is not None:
-                    moved = paras[i + 1 :]
-                    del paras[i + 1 :]
-                    if not target.sections:
-                        target.sections.append(SectionDraft(None, line=moved[0].line))
-                    target.sections[-1].paras.extend(moved)
-                    self.warn(
-                        "interleaved",
-                        f"text from line {moved[0].line} continues no sentence here; it is about "
-                        f"'{target.title_text}' and was moved to that story (check the order there)",
-                        moved[0].line,
-                    )
-                    break
+                    self._move(paras, i + 1, own, target)
+                    continue
                 nxt = paras.pop(i + 1)
                 paras[i].run = paras[i].run + nxt.run
                 nxt.merged_into = paras[i]
 
-    def _interleave_target(self, story: StoryDraft, text: str) -> Optional[StoryDraft]:
-        """The story whose headline the paragraph after a mid-sentence break is about: at least
-        INTERLEAVE_EVIDENCE characters of that headline occur in it, three more than of its own."""
-        own = _common(text, story.title_text)
-        best, best_len = None, 0
+    def _interleave_target(self, story: StoryDraft, own: str, text: str) -> Optional[StoryDraft]:
+        """The story on the page that `text` (a paragraph after a mid-sentence break) continues:
+        it shares clearly more of its wording with that story than with its own, and that story
+        either ends mid-sentence or has a piece of its headline in `text`."""
+        grams = _bigrams(text)
+        if not grams:
+            return None
+        own_score = len(grams & _bigrams(own)) / len(grams)
+        best, best_score = None, 0.0
         for other in self.stories:
             if other is story or not other.title:
                 continue
-            n = _common(text, other.title_text)
-            if n > best_len:
-                best, best_len = other, n
-        if best is not None and best_len >= INTERLEAVE_EVIDENCE and best_len >= own + 3:
+            last = other.last_para()
+            dangling = last is not None and not (nz.ends_sentence(last.text) or nz.ends_softly(last.text))
+            if not dangling and not _shares_piece(text, other.title_text, INTERLEAVE_EVIDENCE):
+                continue
+            score = len(grams & _bigrams(other.title_text + "".join(p.text for p in other.paras))) / len(grams)
+            if score > best_score:
+                best, best_score = other, score
+        if best is not None and best_score >= 0.2 and best_score >= own_score + 0.1:
             return best
         return None
+
+    def _move(self, paras: list, start: int, own: str, target: StoryDraft) -> None:
+        """Move paras[start] and the paragraphs after it that read more like `target` than like
+        their own story."""
+        theirs = target.title_text + "".join(p.text for p in target.paras)
+        end = start + 1
+        while end < len(paras):
+            grams = _bigrams(paras[end].text)
+            mine = len(grams & _bigrams(own)) / max(1, len(grams))
+            other = len(grams & _bigrams(theirs + "".join(p.text for p in paras[start:end]))) / max(1, len(grams))
+            if other <= mine:
+                break
+            end += 1
+        moved = paras[start:end]
+        del paras[start:end]
+        if not target.sections:
+            target.sections.append(SectionDraft(None, line=moved[0].line))
+        last = target.last_para()
+        joined = last is not None and not (nz.ends_sentence(last.text) or nz.ends_softly(last.text))
+        if joined:
+            last.run = last.run + moved[0].run
+            moved[0].merged_into = last
+            target.sections[-1].paras.extend(moved[1:])
+        else:
+            target.sections[-1].paras.extend(moved)
+        lines = f"{moved[0].line}" if len(moved) == 1 else f"{moved[0].line}–{moved[-1].line}"
+        how = "joined to its unfinished last sentence" if joined else "added at its end; check the order there"
+        self.warn(
+            "interleaved",
+            f"text at line {lines} does not continue this sentence; it belongs to '{target.title_text}' "
+            f"and was moved there ({how})",
+            moved[0].line,
+        )
 
     def _dedupe(self, story: StoryDraft) -> None:
         for _ in range(8):
@@ -769,14 +802,14 @@ def _kind(draft: StoryDraft, story: Story) -> str:
     return BRIEF
 
 
-def _common(text: str, title: str) -> int:
-    """Length of the longest piece of `title` that occurs in `text`."""
-    for n in range(len(title), 0, -1):
-        for i in range(len(title) - n + 1):
-            piece = title[i : i + n]
-            if not any(ch.isspace() for ch in piece) and piece in text:
-                return n
-    return 0
+def _bigrams(text: str) -> set:
+    chars = [ch for ch in text if ch.isalnum()]
+    return {a + b for a, b in zip(chars, chars[1:])}
+
+
+def _shares_piece(text: str, title: str, n: int) -> bool:
+    """Does some n-character piece of `title` (without spaces) occur in `text`?"""
+    return any(" " not in title[i : i + n] and title[i : i + n] in text for i in range(len(title) - n + 1))
 
 
 def parse_page(raw: RawPage) -> Page:
