@@ -8,4 +8,4 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 from lingyuan_site.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(root=Path(__file__).resolve().parent))

@@ -41,6 +41,19 @@ def parse_text(body: str, date: str = "2022-04", path: str = "test.md") -> Page:
     return parse_page(load_text(f"---\ndate: {date}\n---\n{body}", path))
 
 
+def build_site(out: Path, content: Path = CONTENT, base_url=None):
+    from lingyuan_site.build import BuildOptions, build
+
+    return build(BuildOptions(content=content, out=out, templates=ROOT / "templates", static=ROOT / "static", base_url=base_url))
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The site built from content/ once per test session: (output folder, BuildResult)."""
+    out = tmp_path_factory.mktemp("site") / "public"
+    return out, build_site(out)
+
+
 @pytest.fixture(scope="session")
 def seeds() -> dict[str, Page]:
     return {key: parse_file(path) for key, path in SEEDS.items()}
@@ -109,3 +122,79 @@ def assert_conserved(page: Page) -> None:
         assert path in by_path, f"{path} = {value!r} has no source"
     if ("removed",) in by_path:
         assert any(w.kind == "duplicate" for w in page.warnings)
+
+
+# ---------------------------------------------------------------- browser (headless Chromium)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+class _Server:
+    """A static file server on 127.0.0.1 for a built site, optionally under a sub-path."""
+
+    def __init__(self, root: Path, prefix: str = "/"):
+        import functools
+        import http.server
+        import threading
+
+        prefix = prefix if prefix.endswith("/") else prefix + "/"
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def translate_path(self, path):
+                if not path.startswith(prefix):
+                    return str(root / "__missing__")
+                return super().translate_path("/" + path[len(prefix):])
+
+            def send_error(self, code, message=None, explain=None):
+                if code == 404 and (root / "404.html").exists():
+                    body = (root / "404.html").read_bytes()
+                    self.send_response(404)
+                    self.send_header("Content-Type", "text/html; charset=utf-8")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                super().send_error(code, message, explain)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{prefix}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def server(built):
+    srv = _Server(built[0])
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (.ci/run installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A 390-px-wide page that records console errors in `page.errors`."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    ctx.close()

@@ -4,12 +4,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Optional
 
+from .build import BuildOptions, build, check_out_dir
 from .errors import SiteError
 from .load import load_file
 from .model import Page
 from .parse import parse_page
+
+
+DEFAULT_OUT = "public"
 
 
 def read_page(path: str) -> Page:
@@ -61,6 +66,48 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _options(args: argparse.Namespace) -> BuildOptions:
+    root = Path(args.root)
+    return BuildOptions(
+        content=Path(args.content) if args.content else root / "content",
+        out=Path(args.out) if args.out else root / DEFAULT_OUT,
+        templates=Path(args.templates) if args.templates else root / "templates",
+        static=Path(args.static) if args.static else root / "static",
+        base_url=args.base_url,
+    )
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    options = _options(args)
+    check_out_dir(options.out, options.content, Path(args.root))
+    result = build(options)
+    for path, w in result.warnings:
+        print(f"warning: {path}:{w.line or '-'}: {w.kind}: {w.message}", file=sys.stderr)
+    site = result.site
+    print(
+        f"built {len(site.pages)} pages, {len(site.stories)} stories, {len(result.files)} files "
+        f"into {options.out} in {result.timings['total']:.2f} s"
+        + (f" ({len(result.warnings)} warnings)" if result.warnings else "")
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    options = _options(args)
+    check_out_dir(options.out, options.content, Path(args.root))
+    return serve(options, host="127.0.0.1", port=args.port)
+
+
+def _add_build_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--content", help="content folder (default: ./content)")
+    p.add_argument("--out", help=f"output folder (default: ./{DEFAULT_OUT})")
+    p.add_argument("--base-url", dest="base_url", help="where the site is served, e.g. https://example.org/archive/ or /archive/")
+    p.add_argument("--templates", help=argparse.SUPPRESS)
+    p.add_argument("--static", help=argparse.SUPPRESS)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lingyuan-site", description="Build the Lingyuan news archive.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -69,15 +116,25 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the parsed page as JSON")
     p.set_defaults(func=cmd_inspect)
+    p = sub.add_parser("build", help="build the site (the default command)")
+    _add_build_options(p)
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("serve", help="build, then preview on http://127.0.0.1:PORT/ and rebuild on change")
+    _add_build_options(p)
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_serve)
     return parser
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None, root: Optional[Path] = None) -> int:
+    """`root` is the project folder (content/, templates/, static/ and the default output live
+    there); build.py passes its own folder, the console script uses the current one."""
     parser = make_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in ("inspect", "build", "serve", "-h", "--help") for a in argv):
+        argv = [a for a in argv if a == "--debug"] + ["build"] + [a for a in argv if a != "--debug"]
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+    args.root = str(root or Path.cwd())
     try:
         return args.func(args)
     except SiteError as exc:

@@ -1,0 +1,117 @@
+"""Stage 7, build: orchestration. Reads every page, runs the stages in order, renders into a
+temporary folder beside --out and swaps it in only when everything succeeded, so a failed build
+leaves the previous site untouched."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Optional
+
+from .config import SiteConfig, load_config, normalize_base_url
+from .errors import SiteError
+from .load import load_file
+from .model import Page
+from .parse import parse_page
+from .render import Renderer
+from .structure import Site, build_structure, link_related
+
+
+@dataclass
+class BuildOptions:
+    content: Path
+    out: Path
+    templates: Path
+    static: Path
+    base_url: Optional[str] = None
+
+
+@dataclass
+class BuildResult:
+    site: Site
+    pages: list
+    files: list
+    timings: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)  # (path, Warning)
+
+
+def find_pages(content: Path) -> list[Path]:
+    if not content.is_dir():
+        raise SiteError(str(content), "content folder not found (use --content DIR)")
+    return sorted(p for p in content.rglob("*.md") if not any(part.startswith(".") for part in p.relative_to(content).parts))
+
+
+def display_path(path: Path) -> str:
+    """How messages name a file: relative to the current folder when it is below it."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def read_pages(paths: list[Path], content: Path) -> list[Page]:
+    return [parse_page(load_file(path, display_path(path))) for path in paths]
+
+
+def check_out_dir(out: Path, content: Path, project: Path) -> None:
+    """Refuse an --out that would overwrite the sources: the content folder, the project root, or
+    a folder containing either."""
+    out_r, content_r, project_r = out.resolve(), content.resolve(), project.resolve()
+    for protected, what in ((content_r, "the content folder"), (project_r, "the project folder")):
+        if out_r == protected or out_r in protected.parents:
+            raise SiteError(str(out), f"--out must not be {what} or a folder containing it; choose e.g. ./public")
+
+
+def swap_in(tmp: Path, out: Path) -> None:
+    """Replace `out` with `tmp` (two renames; the old site is removed only after the new one is in place)."""
+    old = None
+    if out.exists():
+        if not out.is_dir():
+            raise SiteError(str(out), "--out exists and is not a folder")
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = None) -> BuildResult:
+    timings = {}
+    t0 = time.perf_counter()
+    config: SiteConfig = load_config(options.content)
+    if options.base_url:
+        config = replace(config, base_url=normalize_base_url(options.base_url))
+    paths = find_pages(options.content)
+    pages = read_pages(paths, options.content)
+    timings["read+parse"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    published = [p for p in pages if not p.draft]
+    site = build_structure(published, config)
+    link_related(site)
+    timings["structure"] = time.perf_counter() - t
+
+    out = options.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        t = time.perf_counter()
+        renderer = Renderer(site, options.templates, options.static)
+        files = renderer.render(tmp)
+        timings["render"] = time.perf_counter() - t
+        os.chmod(tmp, 0o755)
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    timings["total"] = time.perf_counter() - t0
+    warnings = [(p.path, w) for p in pages for w in p.warnings]
+    return BuildResult(site, pages, files, timings, warnings)

@@ -1,0 +1,206 @@
+"""Stage 6, render: the site structure → HTML files through Jinja templates.
+
+Templates receive plain data (the model, the structure, URLs) and never parse text: everything a
+template shows is prepared here (body blocks with figures in place, data-box groups, ledes).
+Links are relative (``root`` is "../" repeated), so the site works under any sub-path; 404.html is
+served by hosts at any depth, so its links start from the base URL's path instead.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+from urllib.parse import urlparse
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+
+from .errors import SiteError
+from .model import Caption, Story
+from .structure import Site, SitePage, SiteStory
+
+KIND_NAMES = {"feature": "通讯", "brief": "消息", "photo": "图片新闻"}
+TOC_MIN_SECTIONS = 3
+LEDE_CHARS = 90
+DESCRIPTION_CHARS = 150
+
+
+@dataclass
+class BodyBlock:
+    kind: str  # "p" or "figure"
+    text: str = ""
+    caption: Optional[Caption] = None
+
+
+@dataclass
+class BodySection:
+    id: str
+    heading: Optional[str]
+    blocks: list = field(default_factory=list)
+
+
+@dataclass
+class DataGroup:
+    heading: Optional[str]
+    items: list = field(default_factory=list)
+
+
+def body_sections(story: Story) -> list[BodySection]:
+    """Sections with paragraphs, and each caption as a figure after the paragraph it followed."""
+    figures: dict[int, list] = {}
+    for caption in story.captions:
+        figures.setdefault(caption.paragraph, []).append(caption)
+    out, n = [], 0
+    for k, section in enumerate(story.sections, 1):
+        sec = BodySection(f"s{k}", section.heading)
+        for text in section.paragraphs:
+            sec.blocks.extend(BodyBlock("figure", caption=c) for c in figures.pop(n, []))
+            sec.blocks.append(BodyBlock("p", text))
+            n += 1
+        out.append(sec)
+    rest = [c for k in sorted(figures) for c in figures[k]]
+    if rest:  # captions after the last paragraph (or a story with no body text)
+        if not out:
+            out.append(BodySection("s1", None))
+        out[-1].blocks.extend(BodyBlock("figure", caption=c) for c in rest)
+    return out
+
+
+def data_groups(story: Story) -> list[DataGroup]:
+    groups = [DataGroup(None)]
+    for item in story.data:
+        if item.value is None:
+            groups.append(DataGroup(item.label))
+        else:
+            groups[-1].items.append(item)
+    return [g for g in groups if g.items or g.heading]
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` characters, ending on a sentence end when one is near."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind("。"), cut.rfind("！"), cut.rfind("？"))
+    return cut[: end + 1] if end >= limit // 2 else cut.rstrip("，、；：") + "…"
+
+
+def lede(story: Story, limit: int = LEDE_CHARS) -> str:
+    text = story.summary[0] if story.summary else (story.paragraphs[0] if story.paragraphs else "")
+    text = re.sub(r"^本报讯\s*", "", text)
+    if not text and story.captions:
+        text = story.captions[0].text
+    return _clip(text, limit)
+
+
+class Renderer:
+    def __init__(self, site: Site, templates: Path, static: Path):
+        self.site = site
+        self.static = Path(static)
+        if not Path(templates).is_dir():
+            raise SiteError(str(templates), "template folder not found")
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.base_path = urlparse(site.config.base_url).path or "/"
+        for entry in site.stories:
+            entry.lede = lede(entry.story)
+            entry.description = lede(entry.story, DESCRIPTION_CHARS) or entry.title
+            entry.chars = sum(len(p) for p in entry.story.paragraphs)
+        self.files: list[str] = []
+
+    def _template(self, name: str):
+        try:
+            return self.env.get_template(name)
+        except TemplateNotFound:
+            raise SiteError(f"templates/{name}", "template is missing") from None
+        except TemplateError as exc:
+            raise SiteError(f"templates/{getattr(exc, 'name', None) or name}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
+
+    def write(self, out: Path, rel: str, template: str, **context) -> None:
+        """Render `template` to `rel` (a site-relative folder URL like "2022/04/x/", or a file)."""
+        path = rel + "index.html" if rel == "" or rel.endswith("/") else rel
+        depth = path.count("/")
+        root = context.pop("root", None)
+        if root is None:
+            root = "../" * depth
+        tpl = self._template(template)
+        try:
+            html = tpl.render(
+                site=self.site,
+                config=self.site.config,
+                root=root,
+                url=rel,
+                macros=self.env.get_template("_macros.html").module,
+                kind_names=KIND_NAMES,
+                **context,
+            )
+        except TemplateError as exc:
+            raise SiteError(f"templates/{template}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        self.files.append(path)
+
+    def render(self, out: Path) -> list[str]:
+        site = self.site
+        self.write(out, "", "home.html", latest_pages=site.pages[:8], latest_stories=site.latest[: site.config.latest_count])
+        self.write(out, "archive/", "archive.html")
+        self.write(out, "themes/", "themes.html")
+        for year in site.years:
+            self.write(out, year.url, "list.html", heading=f"{year.year}年", intro=f"{year.year}年共{year.count}篇稿件。",
+                       groups=year.months, feed_url=None)
+            for month in year.months:
+                if month.url != year.url:
+                    self.write(out, month.url, "list.html", heading=month.label, intro=f"{month.label}共{len(month.stories)}篇稿件。",
+                               groups=[month], feed_url=None)
+        for spage in site.pages:
+            self._page(out, spage)
+        for entry in site.stories:
+            self._story(out, entry)
+        self.write(out, "404.html", "404.html", root=self.base_path)
+        self.copy_static(out)
+        return self.files
+
+    def _page(self, out: Path, spage: SitePage) -> None:
+        previous = None
+        columns = {c.name: c for c in spage.page.columns}
+        for entry in spage.stories:
+            col = entry.story.column
+            entry.column_start = columns.get(col) if col and col != previous else None
+            previous = col
+        self.write(out, spage.url, "page.html", spage=spage)
+
+    def _story(self, out: Path, entry: SiteStory) -> None:
+        story = entry.story
+        body = body_sections(story)
+        headed = [s for s in body if s.heading]
+        self.write(
+            out,
+            entry.url,
+            "story.html",
+            entry=entry,
+            story=story,
+            body=body,
+            toc=len(headed) >= TOC_MIN_SECTIONS,
+            data_groups=data_groups(story),
+            keywords=entry.keyword_links,
+        )
+
+    def copy_static(self, out: Path) -> None:
+        if not self.static.is_dir():
+            return
+        for src in sorted(self.static.rglob("*")):
+            if src.is_file():
+                rel = src.relative_to(self.static).as_posix()
+                dst = out / "static" / rel
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(src, dst)
+                self.files.append(f"static/{rel}")

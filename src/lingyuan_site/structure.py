@@ -1,0 +1,201 @@
+"""The site's structure over the content model: stable URLs, reading order, prev/next, archive
+groups and related stories. Search and render both read it; neither computes URLs itself.
+
+URLs are site-relative and end in "/": a story lives at ``YYYY/MM/<slug>/`` (``YYYY/<slug>/`` for
+a year-only date), a newspaper page at ``pages/<slug>/``. Slugs are pinyin of the title (pypinyin,
+which knows the readings of polyphonic characters in context: 重庆 → chong-qing), so they are
+readable and stay the same from build to build.
+"""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Optional
+
+from pypinyin import lazy_pinyin
+
+from .config import SiteConfig
+from .errors import SiteError
+from .model import Page, Story
+
+MAX_SLUG_SYLLABLES = 8
+MAX_SLUG_LEN = 60
+
+
+def slugify(text: str, max_parts: int = MAX_SLUG_SYLLABLES) -> str:
+    """Readable ASCII slug: 凌源影调戏亮相 → ling-yuan-ying-diao-xi-liang-xiang."""
+    parts: list[str] = []
+    for piece in lazy_pinyin(text):
+        for word in re.findall(r"[A-Za-z0-9]+", piece):
+            parts.append(word.lower())
+    parts = parts[:max_parts]
+    slug = "-".join(parts)
+    while len(slug) > MAX_SLUG_LEN and "-" in slug:
+        slug = slug.rsplit("-", 1)[0]
+    return slug[:MAX_SLUG_LEN] or "story"
+
+
+@dataclass(eq=False)
+class SiteStory:
+    story: Story = field(repr=False)
+    page: "SitePage" = field(repr=False)
+    index: int  # position on its page (print order)
+    url: str
+    slug: str
+    # links to other site objects stay out of repr (a chain of prev/next would print the archive)
+    prev: Optional["SiteStory"] = field(default=None, repr=False)
+    next: Optional["SiteStory"] = field(default=None, repr=False)
+    related: list = field(default_factory=list, repr=False)
+    themes: list = field(default_factory=list, repr=False)  # SiteTheme objects, filled by the themes stage
+    keyword_links: list = field(default_factory=list, repr=False)  # SiteKeyword objects, filled by the themes stage
+    # filled by render: what lists and meta tags show
+    lede: str = ""
+    description: str = ""
+    chars: int = 0
+    column_start: object = field(default=None, repr=False)
+
+    @property
+    def title(self) -> str:
+        return self.story.title or f"{self.page.title}（{self.index + 1}）"
+
+    @property
+    def date(self):
+        return self.page.page.date
+
+
+@dataclass(eq=False)
+class SitePage:
+    page: Page = field(repr=False)
+    url: str
+    slug: str
+    stories: list = field(default_factory=list, repr=False)
+
+    @property
+    def title(self) -> str:
+        return self.page.display_title
+
+    @property
+    def date(self):
+        return self.page.date
+
+
+@dataclass
+class ArchiveMonth:
+    year: int
+    month: Optional[int]  # None: stories dated to the year only
+    url: str
+    stories: list = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月" if self.month else f"{self.year}年（月份不详）"
+
+
+@dataclass
+class ArchiveYear:
+    year: int
+    url: str
+    months: list
+
+    @property
+    def count(self) -> int:
+        return sum(len(m.stories) for m in self.months)
+
+
+@dataclass
+class Site:
+    config: SiteConfig
+    pages: list = field(repr=False)  # SitePage, newest first
+    stories: list = field(repr=False)  # SiteStory, reading order: oldest page first, print order within a page
+    years: list = field(repr=False)  # ArchiveYear, newest first
+    themes: list = field(default_factory=list)  # SiteTheme, filled by the themes stage
+    keywords: list = field(default_factory=list)  # SiteKeyword, filled by the themes stage
+
+    @property
+    def latest(self) -> list:
+        return list(reversed(self.stories))
+
+
+def page_slug(page: Page) -> str:
+    if page.slug:
+        return page.slug
+    stem = re.sub(r"\.[^.]+$", "", page.path.replace("\\", "/").rsplit("/", 1)[-1])
+    if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", stem):
+        return stem
+    return slugify(stem, 12)
+
+
+def date_folder(page: Page) -> str:
+    d = page.date
+    return f"{d.year:04d}/{d.month:02d}/" if d.month else f"{d.year:04d}/"
+
+
+def build_structure(pages: list[Page], config: SiteConfig) -> Site:
+    """Pages (drafts already left out) → the site: URLs, order, archive, prev/next."""
+    ordered = sorted(pages, key=lambda p: (p.date.sort_key, p.path))
+    site_pages: list[SitePage] = []
+    seen_pages: dict[str, str] = {}
+    for page in ordered:
+        slug = page_slug(page)
+        if slug in seen_pages:
+            raise SiteError(page.path, f"page slug '{slug}' is also used by {seen_pages[slug]}; give one of them another 'slug'")
+        seen_pages[slug] = page.path
+        site_pages.append(SitePage(page, f"pages/{slug}/", slug))
+
+    taken: dict[str, str] = {}
+    stories: list[SiteStory] = []
+    for sp in site_pages:
+        folder = date_folder(sp.page)
+        for index, story in enumerate(sp.page.stories):
+            base = slugify(story.title or sp.title)
+            slug, n = base, 2
+            while folder + slug + "/" in taken:
+                slug, n = f"{base}-{n}", n + 1
+            url = f"{folder}{slug}/"
+            taken[url] = sp.page.path
+            entry = SiteStory(story, sp, index, url, slug)
+            sp.stories.append(entry)
+            stories.append(entry)
+    for a, b in zip(stories, stories[1:]):
+        a.next, b.prev = b, a
+
+    years: "OrderedDict[int, dict]" = OrderedDict()
+    for entry in reversed(stories):
+        d = entry.date
+        years.setdefault(d.year, OrderedDict()).setdefault(d.month, []).append(entry)
+    archive = []
+    for year in sorted(years, reverse=True):
+        months = years[year]
+        archive.append(
+            ArchiveYear(
+                year,
+                f"{year:04d}/",
+                [
+                    ArchiveMonth(year, m, f"{year:04d}/{m:02d}/" if m else f"{year:04d}/", months[m])
+                    for m in sorted(months, key=lambda m: m or 0, reverse=True)
+                ],
+            )
+        )
+    return Site(config, list(reversed(site_pages)), stories, archive)
+
+
+def link_related(site: Site, count: int = 4) -> None:
+    """Related stories: most shared themes and keywords, then nearest in time; never itself."""
+    for entry in site.stories:
+        mine_t = {t.slug for t in entry.themes}
+        mine_k = set(entry.story.keywords)
+        scored = []
+        for other in site.stories:
+            if other is entry:
+                continue
+            shared = 2 * len(mine_t & {t.slug for t in other.themes}) + len(mine_k & set(other.story.keywords))
+            if shared:
+                distance = abs(_months(other.date) - _months(entry.date))
+                scored.append((-shared, distance, other.url, other))
+        scored.sort(key=lambda s: s[:3])
+        entry.related = [s[3] for s in scored[:count]]
+
+
+def _months(d) -> int:
+    return d.year * 12 + (d.month or 6)
