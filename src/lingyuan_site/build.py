@@ -17,7 +17,8 @@ from .load import load_file
 from .model import Page
 from .parse import parse_page
 from .render import Renderer
-from .structure import Site, build_structure, link_related
+from . import themes as themes_stage
+from .structure import Site, attach_themes, build_structure, link_related
 
 
 @dataclass
@@ -95,7 +96,12 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
 
     t = time.perf_counter()
     published = [p for p in pages if not p.draft]
+    taxonomy = themes_stage.apply(published, options.content)
+    timings["themes"] = time.perf_counter() - t
+
+    t = time.perf_counter()
     site = build_structure(published, config)
+    attach_themes(site, taxonomy)
     link_related(site)
     timings["structure"] = time.perf_counter() - t
 

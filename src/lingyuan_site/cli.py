@@ -45,8 +45,14 @@ def outline(page: Page) -> str:
             out.append(f"   § {section.heading or '（正文）'}：{len(section.paragraphs)}段，{chars}字")
         for caption in story.captions:
             out.append(f"   图：{caption.text}{'  ' + caption.credit if caption.credit else ''}")
-        if story.themes:
-            out.append(f"   主题：{'、'.join(story.themes)}")
+        if story.theme_scores:
+            out.append(f"   主题（{story.themes_from}）：{'、'.join(story.themes) or '无'}")
+            for score in story.theme_scores:
+                if score.score > 0:
+                    mark = "✓" if score.theme in story.themes else " "
+                    out.append(f"     {mark} {score.theme:16} {score.score:6.2f}  {' '.join(score.words[:8])}")
+        if story.keywords:
+            out.append(f"   关键词：{'、'.join(story.keywords)}")
     for credit in page.credits:
         out.append(f"版面署名：{credit}")
     if page.warnings:
@@ -56,8 +62,30 @@ def outline(page: Page) -> str:
     return "\n".join(out)
 
 
+def read_with_themes(path: str, content: Optional[str]) -> Page:
+    """Parse one page and tag it; keyword IDF is computed over its content folder (the file's
+    own folder when that has a themes.yaml, else ./content), as in a build."""
+    from . import themes
+
+    folder = Path(content) if content else Path(path).resolve().parent
+    if not content and not (folder / "themes.yaml").exists():
+        folder = Path.cwd() / "content"
+    page = read_page(path)
+    others = []
+    if folder.is_dir():
+        target = Path(path).resolve()
+        for other in sorted(folder.glob("*.md")):
+            if other.resolve() != target:
+                try:
+                    others.append(read_page(str(other)))
+                except SiteError:
+                    pass  # a broken neighbour must not stop inspecting this page
+    themes.apply([page] + others, folder)
+    return page
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
-    page = read_page(args.file)
+    page = read_with_themes(args.file, args.content)
     if args.json:
         json.dump(page.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
@@ -115,6 +143,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="print how one page is parsed")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the parsed page as JSON")
+    p.add_argument("--content", help="content folder for themes.yaml, dict.txt and keyword statistics")
     p.set_defaults(func=cmd_inspect)
     p = sub.add_parser("build", help="build the site (the default command)")
     _add_build_options(p)

@@ -130,11 +130,24 @@ def load_text(text: str, path: str) -> RawPage:
     if "draft" in meta and not isinstance(meta["draft"], bool):
         raise SiteError(path, "front matter 'draft' must be true or false", key_lines.get("draft"))
     themes = meta.get("themes")
-    if themes is not None and not (isinstance(themes, list) and all(isinstance(t, str) for t in themes)):
-        raise SiteError(path, "front matter 'themes' must be a list of theme slugs", key_lines.get("themes"))
+    if themes is not None and not _theme_spec_ok(themes):
+        raise SiteError(
+            path,
+            "front matter 'themes' must be a list of theme slugs, or a mapping from story title to such a list",
+            key_lines.get("themes"),
+        )
     if not any(line.strip() for line in body):
         raise SiteError(path, "has front matter but no page text", first_line)
     return RawPage(path=path, meta=meta, date=date, body=body, first_line=first_line, warnings=warnings)
+
+
+def _theme_spec_ok(spec: Any) -> bool:
+    def slugs(value):
+        return isinstance(value, list) and all(isinstance(t, str) for t in value)
+
+    if isinstance(spec, dict):
+        return all(isinstance(k, str) and slugs(v) for k, v in spec.items())
+    return slugs(spec)
 
 
 def load_file(path: Path | str, display: Optional[str] = None) -> RawPage:

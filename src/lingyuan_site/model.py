@@ -66,6 +66,15 @@ class DataItem:
 
 
 @dataclass
+class ThemeScore:
+    """Why a story got (or did not get) a theme: its score and the keywords that matched."""
+
+    theme: str
+    score: float
+    words: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Section:
     heading: Optional[str]
     paragraphs: list[str] = field(default_factory=list)
@@ -89,6 +98,8 @@ class Story:
     slogans: list[str] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    theme_scores: list[ThemeScore] = field(default_factory=list)
+    themes_from: str = "tagger"  # or "front matter"
 
     @property
     def paragraphs(self) -> list[str]:
@@ -114,6 +125,7 @@ class Story:
             "slogans": list(self.slogans),
             "themes": list(self.themes),
             "keywords": list(self.keywords),
+            "theme_scores": [{"theme": t.theme, "score": t.score, "words": list(t.words)} for t in self.theme_scores],
             "line": self.line,
         }
 
@@ -157,7 +169,7 @@ class Page:
     page: Optional[str] = None  # 版面 label
     slug: Optional[str] = None
     draft: bool = False
-    themes: list[str] = field(default_factory=list)
+    themes: Any = field(default_factory=list)  # front matter: list of slugs, or {story title: slugs}
     stories: list[Story] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)

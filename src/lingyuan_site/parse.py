@@ -824,7 +824,7 @@ def parse_page(raw: RawPage) -> Page:
         page=str(meta["page"]) if meta.get("page") is not None else None,
         slug=meta.get("slug"),
         draft=bool(meta.get("draft", False)),
-        themes=list(meta.get("themes") or []),
+        themes=meta.get("themes") or [],
         lines=nz.normalize_lines(raw.body),
         first_line=raw.first_line,
     )

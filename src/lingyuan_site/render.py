@@ -41,6 +41,12 @@ class BodySection:
 
 
 @dataclass
+class Group:
+    label: str
+    stories: list
+
+
+@dataclass
 class DataGroup:
     heading: Optional[str]
     items: list = field(default_factory=list)
@@ -161,6 +167,15 @@ class Renderer:
                 if month.url != year.url:
                     self.write(out, month.url, "list.html", heading=month.label, intro=f"{month.label}共{len(month.stories)}篇稿件。",
                                groups=[month], feed_url=None)
+        for theme in site.themes:
+            if theme.stories:
+                self.write(out, theme.url, "list.html", heading=f"主题：{theme.name}",
+                           intro=f"{theme.description} 共{len(theme.stories)}篇稿件，最新的在前。",
+                           groups=[Group("全部稿件", theme.stories)], feed_url=None)
+        for keyword in site.keywords:
+            self.write(out, keyword.url, "list.html", heading=f"关键词：{keyword.word}",
+                       intro=f"含关键词“{keyword.word}”的稿件共{len(keyword.stories)}篇，最新的在前。",
+                       groups=[Group("全部稿件", keyword.stories)], feed_url=None)
         for spage in site.pages:
             self._page(out, spage)
         for entry in site.stories:

@@ -180,6 +180,48 @@ def build_structure(pages: list[Page], config: SiteConfig) -> Site:
     return Site(config, list(reversed(site_pages)), stories, archive)
 
 
+@dataclass(eq=False)
+class SiteTheme:
+    slug: str
+    name: str
+    description: str
+    url: str
+    stories: list = field(default_factory=list, repr=False)  # newest first
+
+
+@dataclass(eq=False)
+class SiteKeyword:
+    word: str
+    slug: str
+    url: str
+    stories: list = field(default_factory=list, repr=False)  # newest first
+
+
+def attach_themes(site: Site, taxonomy) -> None:
+    """Theme pages for every theme; tag pages for keywords shared by two or more stories."""
+    themes = {t.slug: SiteTheme(t.slug, t.name, t.description, t.url) for t in taxonomy.themes}
+    by_word: dict[str, list] = {}
+    for entry in site.latest:
+        entry.themes = [themes[slug] for slug in entry.story.themes if slug in themes]
+        for theme in entry.themes:
+            theme.stories.append(entry)
+        for word in entry.story.keywords:
+            by_word.setdefault(word, []).append(entry)
+    site.themes = list(themes.values())
+    taken: set = set()
+    keywords = {}
+    for word in sorted(w for w, entries in by_word.items() if len(entries) >= 2):
+        base = slugify(word, 12)
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        keywords[word] = SiteKeyword(word, slug, f"tags/{slug}/", by_word[word])
+    site.keywords = sorted(keywords.values(), key=lambda k: (-len(k.stories), k.slug))
+    for entry in site.stories:
+        entry.keyword_links = [keywords.get(w) or SiteKeyword(w, "", "") for w in entry.story.keywords]
+
+
 def link_related(site: Site, count: int = 4) -> None:
     """Related stories: most shared themes and keywords, then nearest in time; never itself."""
     for entry in site.stories:

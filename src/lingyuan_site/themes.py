@@ -1,0 +1,232 @@
+"""Stage 4, themes: tag every story with themes from content/themes.yaml, and give it keywords.
+
+* Themes: a score per theme over the story's jieba words (search mode, so 招商引资 also matches
+  招商): each matched keyword adds weight × (1 + ln count), where a word in the title counts three
+  times and in the kicker, subtitle or 核心提示 twice. A theme is kept when its score reaches
+  ``min_score`` and ``min_share`` of the story's best score, at most ``max_themes``. A page's front
+  matter ``themes`` overrides the tagger (a list for every story, or a mapping from story title to
+  a list).
+* Keywords: TF-IDF with the IDF computed over this archive (so 凌源 and 发展, in every story, do
+  not top every list), times jieba's general IDF (so a common word is not a keyword just because
+  this archive is small).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from . import segment
+from .errors import SiteError
+from .model import Page, Story, ThemeScore
+
+THEME_KEYS = {"slug", "name", "description", "keywords"}
+SETTING_KEYS = {"min_score", "min_share", "max_themes"}
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KEYWORDS_PER_STORY = 6
+FIELD_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
+STOPWORDS = frozenset(
+    "本报讯 本报 记者 通讯员 今年 去年 目前 近日 日前 同时 进一步 全面 推进 推动 加快 实现 开展 不断 积极 "
+    "围绕 坚持 以来 其中 通过 已经 一批 一个 我们 他们 这里 这个 以及 还有 成为 进行 提供 提升 加强 "
+    "全市 全省 全国 有效 有关 相关 主要 重点 重要 工作 方面 问题 情况 今后 持续 深入 大力 着力 充分 "
+    "年初 年末 上半年 下半年 截至 累计 左右 以上 以下 余名 余人 余个 亿元 万元 万人 万户".split()
+)
+_WORD_RE = re.compile(r"^(?:[\u4e00-\u9fff]{2,}|[A-Za-z][A-Za-z0-9]+)$")
+
+
+@dataclass
+class Theme:
+    slug: str
+    name: str
+    description: str
+    keywords: dict
+
+    @property
+    def url(self) -> str:
+        return f"themes/{self.slug}/"
+
+
+@dataclass
+class Taxonomy:
+    themes: list
+    min_score: float = 4.0
+    min_share: float = 0.35
+    max_themes: int = 4
+
+    def get(self, slug: str) -> Optional[Theme]:
+        return next((t for t in self.themes if t.slug == slug), None)
+
+
+def load_taxonomy(content: Path) -> Taxonomy:
+    path = Path(content) / "themes.yaml"
+    if not path.exists():
+        return Taxonomy([])
+    display = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SiteError(display, f"is not valid YAML ({getattr(exc, 'problem', None) or exc})", mark.line + 1 if mark else None) from None
+    except UnicodeDecodeError:
+        raise SiteError(display, "is not UTF-8 text") from None
+    return taxonomy_from_dict(data, display)
+
+
+def taxonomy_from_dict(data, display: str = "themes.yaml") -> Taxonomy:
+    if not isinstance(data, dict) or not isinstance(data.get("themes"), list):
+        raise SiteError(display, "must have a 'themes:' list (and optionally 'settings:')")
+    unknown = set(data) - {"themes", "settings"}
+    if unknown:
+        raise SiteError(display, f"unknown top-level key '{sorted(unknown)[0]}' (known: settings, themes)")
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict):
+        raise SiteError(display, "'settings' must be a mapping")
+    for key, value in settings.items():
+        if key not in SETTING_KEYS:
+            raise SiteError(display, f"unknown settings key '{key}' (known: {', '.join(sorted(SETTING_KEYS))})")
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise SiteError(display, f"settings '{key}' must be a positive number")
+    themes, seen = [], set()
+    for n, raw in enumerate(data["themes"], 1):
+        where = f"theme {n}"
+        if not isinstance(raw, dict):
+            raise SiteError(display, f"{where} must be a mapping with slug, name, description, keywords")
+        if isinstance(raw.get("slug"), str):
+            where = f"theme '{raw['slug']}'"
+        for key in raw:
+            if key not in THEME_KEYS:
+                raise SiteError(display, f"{where}: unknown key '{key}' (known: {', '.join(sorted(THEME_KEYS))})")
+        slug = raw.get("slug")
+        if not isinstance(slug, str) or not SLUG_RE.match(slug):
+            raise SiteError(display, f"{where}: 'slug' must be lowercase ASCII words joined by hyphens")
+        if slug in seen:
+            raise SiteError(display, f"{where}: duplicate slug '{slug}'")
+        seen.add(slug)
+        for key in ("name", "description"):
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                raise SiteError(display, f"{where}: '{key}' must be non-empty text")
+        keywords = raw.get("keywords")
+        if isinstance(keywords, list):
+            keywords = {str(k): 1 for k in keywords}
+        if not isinstance(keywords, dict) or not keywords:
+            raise SiteError(display, f"{where}: 'keywords' must be a non-empty list or word: weight mapping")
+        for word, weight in keywords.items():
+            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
+                raise SiteError(display, f"{where}: keyword '{word}' needs a positive weight")
+        themes.append(Theme(slug, raw["name"].strip(), raw["description"].strip(), {str(k): float(v) for k, v in keywords.items()}))
+    return Taxonomy(themes, float(settings.get("min_score", 4.0)), float(settings.get("min_share", 0.35)), int(settings.get("max_themes", 4)))
+
+
+def teach_keywords(taxonomy: Taxonomy, tk) -> None:
+    """A theme keyword is a word: jieba must cut it out whole (乡村振兴 is not in its dictionary)."""
+    for theme in taxonomy.themes:
+        for word in theme.keywords:
+            if not tk.FREQ.get(word):
+                tk.add_word(word)
+
+
+def story_fields(story: Story) -> dict[str, str]:
+    lead = "\n".join(filter(None, [story.kicker, story.subtitle, *story.summary]))
+    body = "\n".join(story.paragraphs + [c.text for c in story.captions] + [h for h in (s.heading for s in story.sections) if h])
+    return {"title": story.title or "", "lead": lead, "body": body}
+
+
+def score_themes(story: Story, taxonomy: Taxonomy, tk) -> list[ThemeScore]:
+    counts: Counter = Counter()
+    for name, text in story_fields(story).items():
+        for word in segment.search_words(text, tk):
+            counts[word] += FIELD_WEIGHTS[name]
+    scores = []
+    for theme in taxonomy.themes:
+        matched = [(w, weight) for w, weight in theme.keywords.items() if counts.get(w)]
+        score = sum(weight * (1 + math.log(counts[w])) if counts[w] >= 1 else weight * counts[w] for w, weight in matched)
+        matched.sort(key=lambda m: (-m[1] * counts[m[0]], m[0]))
+        scores.append(ThemeScore(theme.slug, round(score, 2), [w for w, _ in matched]))
+    scores.sort(key=lambda s: (-s.score, s.theme))
+    return scores
+
+
+def choose(scores: list[ThemeScore], taxonomy: Taxonomy) -> list[str]:
+    if not scores or scores[0].score <= 0:
+        return []
+    best = scores[0].score
+    chosen = [s.theme for s in scores if s.score >= taxonomy.min_score and s.score >= taxonomy.min_share * best]
+    return chosen[: taxonomy.max_themes]
+
+
+def check_front_matter(page: Page, taxonomy: Taxonomy) -> None:
+    spec = page.themes
+    lists = spec.values() if isinstance(spec, dict) else [spec]
+    known = {t.slug for t in taxonomy.themes}
+    for slugs in lists:
+        for slug in slugs or []:
+            if slug not in known:
+                raise SiteError(page.path, f"front matter theme '{slug}' is not in themes.yaml (known: {', '.join(sorted(known))})")
+    if isinstance(spec, dict):
+        titles = {s.title for s in page.stories}
+        for title in spec:
+            if title not in titles:
+                raise SiteError(page.path, f"front matter themes name a story '{title}' that is not on this page")
+
+
+def tag_pages(pages: list[Page], taxonomy: Taxonomy, tk) -> None:
+    for page in pages:
+        check_front_matter(page, taxonomy)
+        for story in page.stories:
+            story.theme_scores = score_themes(story, taxonomy, tk)
+            override = page.themes.get(story.title) if isinstance(page.themes, dict) else (page.themes or None)
+            if override:
+                story.themes, story.themes_from = list(override), "front matter"
+            else:
+                story.themes, story.themes_from = choose(story.theme_scores, taxonomy), "tagger"
+
+
+@lru_cache(maxsize=1)
+def _general_idf() -> tuple[dict, float]:
+    import jieba.analyse
+
+    loader = jieba.analyse.TFIDF().idf_loader
+    return loader.idf_freq, loader.median_idf
+
+
+def _candidates(story: Story, tk) -> Counter:
+    counts: Counter = Counter()
+    for name, text in story_fields(story).items():
+        for word in segment.words(text, tk):
+            if _WORD_RE.match(word) and word not in STOPWORDS:
+                counts[word] += FIELD_WEIGHTS[name]
+    return counts
+
+
+def assign_keywords(pages: list[Page], tk, per_story: int = KEYWORDS_PER_STORY) -> None:
+    stories = [s for p in pages for s in p.stories]
+    counted = [_candidates(s, tk) for s in stories]
+    df: Counter = Counter()
+    for c in counted:
+        df.update(c.keys())
+    n = len(stories)
+    general, median = _general_idf()
+    for story, counts in zip(stories, counted):
+        scored = []
+        for word, tf in counts.items():
+            archive_idf = math.log((n + 1) / (df[word] + 0.5))
+            score = (1 + math.log(tf)) * archive_idf * general.get(word, median)
+            scored.append((-score, word))
+        scored.sort()
+        story.keywords = [w for _, w in scored[:per_story]]
+
+
+def apply(pages: list[Page], content: Path, taxonomy: Optional[Taxonomy] = None) -> Taxonomy:
+    """The themes stage: load the taxonomy, tag every story, assign keywords."""
+    taxonomy = taxonomy if taxonomy is not None else load_taxonomy(content)
+    tk = segment.tokenizer(segment.user_dict_path(content))
+    teach_keywords(taxonomy, tk)
+    tag_pages(pages, taxonomy, tk)
+    assign_keywords(pages, tk)
+    return taxonomy
