@@ -17,6 +17,7 @@ from .load import load_file
 from .model import Page
 from .parse import parse_page
 from .render import Renderer
+from . import search as search_stage
 from . import themes as themes_stage
 from .structure import Site, attach_themes, build_structure, link_related
 
@@ -37,6 +38,7 @@ class BuildResult:
     files: list
     timings: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)  # (path, Warning)
+    search: dict = field(default_factory=dict)  # figures from the search stage
 
 
 def find_pages(content: Path) -> list[Path]:
@@ -113,6 +115,10 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         renderer = Renderer(site, options.templates, options.static)
         files = renderer.render(tmp)
         timings["render"] = time.perf_counter() - t
+        t = time.perf_counter()
+        search_info = search_stage.write_index(site, tmp, options.content)
+        files += search_info["files"]
+        timings["search"] = time.perf_counter() - t
         os.chmod(tmp, 0o755)
         swap_in(tmp, out)
     except BaseException:
@@ -120,4 +126,4 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         raise
     timings["total"] = time.perf_counter() - t0
     warnings = [(p.path, w) for p in pages for w in p.warnings]
-    return BuildResult(site, pages, files, timings, warnings)
+    return BuildResult(site, pages, files, timings, warnings, search_info)

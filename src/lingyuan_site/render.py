@@ -160,6 +160,7 @@ class Renderer:
         self.write(out, "", "home.html", latest_pages=site.pages[:8], latest_stories=site.latest[: site.config.latest_count])
         self.write(out, "archive/", "archive.html")
         self.write(out, "themes/", "themes.html")
+        self.write(out, "search/", "search.html")
         for year in site.years:
             self.write(out, year.url, "list.html", heading=f"{year.year}年", intro=f"{year.year}年共{year.count}篇稿件。",
                        groups=year.months, feed_url=None)

@@ -1,0 +1,266 @@
+"""Chinese full-text search: build-time and query-time tokens agree, folding works, the sharded
+index answers exactly like the full one, and the real search page finds what a reader types."""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from urllib.parse import quote
+
+import pytest
+from lunr.index import Index
+
+from conftest import CONTENT, ROOT
+from lingyuan_site import search, segment
+
+
+@pytest.fixture(scope="module")
+def tk():
+    return segment.tokenizer(segment.user_dict_path(CONTENT))
+
+
+@pytest.fixture(scope="module")
+def built_index(built):
+    out, result = built
+    folder = out / "search" / "index"
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    parts = [json.loads((folder / f"{k}.json").read_text(encoding="utf-8")) for k in range(meta["shards"])]
+    docs = {int(p.stem): json.loads(p.read_text(encoding="utf-8")) for p in (out / "search" / "docs").glob("*.json")}
+    return meta, parts, docs, result.site
+
+
+def full_index(meta, parts):
+    return Index.load(search.merge_shards(meta, parts))
+
+
+# ------------------------------------------------------------------ tokens and folding
+TEXTS = [
+    "凌源影调戏亮相全国稀有剧种嘉年华",
+    "凌钢钢焦一体化及焦炉煤气制LNG项目",
+    "总投资174亿元的90个项目正式复工",
+    "百合种球国产化实现从“0”到“1”的跨越",
+    "热水汤温泉被誉为“矿泉之花”",
+    "5G基站100个以上，1+8+N运行模式",
+]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_query_tokens_are_index_tokens_for_the_same_text(tk, text):
+    indexed = set(search.index_tokens(text, tk))
+    for run in text.replace("“", " ").replace("”", " ").replace("，", " ").split():
+        for t in search.query_tokens(run):
+            if t.required and not t.wildcard:
+                assert t.token in indexed, (run, t.token)
+            elif t.wildcard:
+                assert any(i.startswith(t.token) for i in indexed), (run, t.token)
+
+
+def test_index_tokens_hold_bigrams_words_and_latin_suffixes(tk):
+    tokens = search.index_tokens("凌源影调戏 LNG 174亿元", tk)
+    assert {"凌源", "源影", "影调", "调戏", "影调戏", "凌源影调戏", "lng", "ng", "174", "74", "亿元"} <= set(tokens)
+    assert "调" not in tokens  # a single character only where it starts no bigram (the end of a run)
+    assert "戏" in tokens and "元" in tokens
+
+
+def test_folding_widths_case_and_traditional(built_index):
+    meta = built_index[0]
+    assert search.fold_query("ＬＮＧ　５Ｇ", meta["fold"]) == "lng 5g"
+    assert search.fold_query("經濟開發區", meta["fold"]) == "经济开发区"
+    assert search.fold_query("凌鋼集團", meta["fold"]) == "凌钢集团"
+
+
+def test_fold_table_is_limited_to_characters_that_matter(built_index):
+    table = dict(zip(built_index[0]["fold"][0::2], built_index[0]["fold"][1::2]))
+    assert table["經"] == "经" and table["濟"] == "济"
+    assert len(table) < 2000  # not OpenCC's whole 4,000-entry table
+    assert all(s in "".join(json.dumps(p, ensure_ascii=False) for p in built_index[1]) for s in list(table.values())[:50])
+    assert search.fold_table({"干", "乾"}) .get("乾") is None  # a character the archive itself holds is never folded
+
+
+# ------------------------------------------------------------------ the sharded index
+QUERIES = ["凌钢", "食用菌", "种球", "影调戏", "热水汤", "LNG", "ng", "174亿元", "經濟開發區", "凌钢 食用菌", "京津冀 旅游",
+           "源市", "无人机", "反诈", "百合", "5G", "数", "凌", "xyzzy", "發展 項目", "张旭"]
+
+
+def test_sharded_index_answers_exactly_like_the_full_index(built_index):
+    meta, parts, _, _ = built_index
+    full = full_index(meta, parts)
+    assert meta["shards"] > 10
+    for q in QUERIES:
+        for theme in (None, "agriculture"):
+            needed = search.needed_shards(q, meta["shards"], theme, meta["fold"])
+            merged = Index.load(search.merge_shards(meta, [parts[k] for k in needed]))
+            expected = search.python_search(full, q, theme, meta["fold"])
+            got = search.python_search(merged, q, theme, meta["fold"])
+            assert [(r, n, round(s, 9)) for r, n, s in got] == [(r, n, round(s, 9)) for r, n, s in expected], (q, theme)
+            assert len(needed) < meta["shards"] / 2
+
+
+def test_any_substring_of_a_story_finds_that_story(built_index):
+    meta, parts, docs, site = built_index
+    index = full_index(meta, parts)
+    rng = random.Random(7)
+    tried = 0
+    for ref, entry in enumerate(site.latest):
+        text = entry.title + "".join(entry.story.paragraphs)
+        for _ in range(12):
+            n = rng.randint(2, 6)
+            i = rng.randrange(0, len(text) - n)
+            piece = text[i : i + n]
+            if any(not ch.isalnum() for ch in piece):
+                continue
+            refs = [r for r, _, _ in search.python_search(index, piece, table=meta["fold"])]
+            assert str(ref) in refs, (piece, entry.title)
+            tried += 1
+    assert tried > 150
+
+
+def test_vendored_lunr_is_the_unmodified_2_3_9():
+    data = (ROOT / "static" / "vendor" / "lunr.min.js").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == "0c50d9002b85780a842afffb567bb54ede402dae7c6dc5997a018614d8044fc8"
+    assert b"2.3.9" in data
+
+
+# ------------------------------------------------------------------ the real search page
+def results(page):
+    page.wait_for_selector("#search-status:has-text('找到'), #search-status:has-text('没有找到')")
+    return page.locator("#search-results li h2").all_inner_texts()
+
+
+def type_query(page, server, q, theme=None):
+    page.goto(server.url + "search/")
+    page.wait_for_selector("#search-status:has-text('输入关键词')")
+    if theme:
+        page.select_option("#search-theme", theme)
+    page.fill("#search-q", q)
+    page.press("#search-q", "Enter")
+    return results(page)
+
+
+CASES = [
+    # (query, expected first result, at least this many results)
+    ("凌钢", "地企融合谋共赢", 5),                                   # whole word
+    ("食用菌", "食用菌产业年创产值6亿元", 2),
+    ("种球", "百合优质种球实现国产化", 1),                             # part of 百合种球
+    ("源市", None, 15),                                            # part of 凌源市, no word at all
+    ("影调戏", "凌源影调戏亮相全国稀有剧种嘉年华", 1),                  # local name (jieba: 影/调戏)
+    ("热水汤", "40余个旅游资源开发项目增色全域旅游", 3),                # local name
+    ("LNG", "地企融合谋共赢", 1),                                   # Latin
+    ("ＬＮＧ", "地企融合谋共赢", 1),                                  # full-width Latin
+    ("lng", "地企融合谋共赢", 1),                                   # lower case
+    ("174亿元", "凌源市统筹抓好疫情防控和经济社会发展工作 争分夺秒抢进度 全力以赴赶工期", 1),  # number
+    ("5G", None, 3),
+    ("經濟開發區", "奋楫扬帆开新局", 5),                               # Traditional
+    ("凌鋼集團", "地企融合谋共赢", 3),                                 # Traditional
+    ("凌钢 食用菌", "凌源市：加压奋进当好朝阳振兴先锋队", 6),            # two terms: the story with both first
+    ("京津冀 旅游", None, 9),
+    ("反诈", "反诈宣传进校园进家庭", 1),
+    ("众的烦心事", "以学促行解群众“急难愁盼”", 1),
+    ("张旭", None, 3),                                             # a reporter's name
+    ("数说", "凌源市：加压奋进当好朝阳振兴先锋队", 1),                   # data box title
+    ("中控室", "地企融合谋共赢", 1),                                  # caption text
+    ("xyzzy", None, 0),                                           # no hit
+]
+
+
+@pytest.mark.parametrize("query, first, at_least", CASES, ids=[c[0] for c in CASES])
+def test_typed_queries_find_the_expected_stories(phone, server, query, first, at_least):
+    titles = type_query(phone, server, query)
+    if at_least == 0:
+        assert titles == []
+        assert phone.locator("#search-status").inner_text().startswith(f"没有找到与“{query}”相关的稿件")
+        return
+    assert len(titles) >= min(at_least, 20)
+    if first:
+        assert titles[0] == first
+    status = phone.locator("#search-status").inner_text()
+    assert status.startswith("找到 ")
+    assert phone.errors == []
+
+
+def test_two_terms_rank_stories_holding_both_first(phone, server, built_index):
+    meta, parts, docs, _ = built_index
+    titles = type_query(phone, server, "京津冀 旅游")
+    both = [docs[int(r)]["title"] for r, n, _ in search.python_search(full_index(meta, parts), "京津冀 旅游", table=meta["fold"]) if n == 2]
+    assert len(both) >= 2
+    assert set(titles[: len(both)]) == set(both)
+
+
+def test_snippet_marks_the_matched_terms(phone, server):
+    type_query(phone, server, "食用菌")
+    first = phone.locator("#search-results li").first
+    assert first.locator("a").get_attribute("href") == "../2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/"
+    assert first.locator("time").inner_text() == "2021年6月"
+    assert set(first.locator(".snippet mark").all_inner_texts()) == {"食用菌"}
+
+
+def test_browser_tokens_and_folding_match_python(phone, server, tk):
+    phone.goto(server.url + "search/")
+    phone.wait_for_selector("#search-status:has-text('输入关键词')")
+    phone.evaluate("() => window.lingyuanSearch.ready()")
+    for text in TEXTS + ["經濟開發區", "ＬＮＧ ５Ｇ", "凌"]:
+        js = phone.evaluate("t => { const f = window.lingyuanSearch.fold(t); return [f, f.split(/\\s+/).filter(Boolean).map(x => window.lingyuanSearch.queryTokens(x))]; }", text)
+        meta_fold = phone.evaluate("() => fetch('../search/index/meta.json').then(r => r.json()).then(m => m.fold)")
+        folded = search.fold_query(text, meta_fold)
+        assert js[0] == folded
+        py = [[{"token": t.token, "required": t.required, "wildcard": t.wildcard, "boost": t.boost} for t in search.query_tokens(term)] for term in folded.split()]
+        assert js[1] == py, text
+
+
+def test_url_follows_typing_and_back_button_works(phone, server):
+    phone.goto(server.url + "search/")
+    phone.wait_for_selector("#search-status:has-text('输入关键词')")
+    phone.type("#search-q", "凌钢", delay=30)
+    phone.wait_for_url("**/search/?q=%E5%87%8C%E9%92%A2")
+    assert results(phone)[0] == "地企融合谋共赢"
+    phone.fill("#search-q", "反诈")
+    phone.press("#search-q", "Enter")
+    phone.wait_for_url("**/search/?q=%E5%8F%8D%E8%AF%88")
+    assert results(phone)[0] == "反诈宣传进校园进家庭"
+    phone.go_back()
+    phone.wait_for_url("**/search/?q=%E5%87%8C%E9%92%A2")
+    phone.wait_for_selector("#search-results li h2:has-text('地企融合谋共赢')")
+    assert phone.input_value("#search-q") == "凌钢"
+
+
+def test_shareable_url_runs_the_search_on_load(phone, server):
+    phone.goto(server.url + "search/?q=" + quote("种球"))
+    assert results(phone) == ["百合优质种球实现国产化"]
+
+
+def test_query_is_never_inserted_as_html(phone, server):
+    evil = '<img src=x onerror="document.title=1">凌钢'
+    phone.goto(server.url + "search/?q=" + quote(evil))
+    results(phone)
+    assert phone.locator("main img").count() == 0
+    assert evil in phone.locator("#search-status").inner_text()
+    assert phone.title().startswith("搜索")
+
+
+def test_keyboard_alone(phone, server):
+    type_query(phone, server, "食用菌")
+    phone.focus("#search-q")
+    phone.keyboard.press("ArrowDown")
+    assert phone.evaluate("() => document.activeElement.textContent") == "食用菌产业年创产值6亿元"
+    phone.keyboard.press("ArrowDown")
+    assert phone.evaluate("() => document.activeElement.textContent") == "凌源市：加压奋进当好朝阳振兴先锋队"
+    phone.keyboard.press("ArrowUp")
+    phone.keyboard.press("Enter")
+    phone.wait_for_url("**/2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/")
+
+
+def test_search_narrowed_to_a_theme(phone, server, built_index):
+    _, _, _, site = built_index
+    agri = {e.title for e in site.stories if "agriculture" in e.story.themes}
+    titles = type_query(phone, server, "项目", theme="agriculture")
+    assert titles and set(titles) <= agri
+    assert "（主题：农业农村）" in phone.locator("#search-status").inner_text()
+    assert "theme=agriculture" in phone.url
+
+
+def test_header_search_box_leads_to_the_search_page(phone, server):
+    phone.goto(server.url + "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/")
+    phone.fill("#site-search-q", "热水汤")
+    phone.press("#site-search-q", "Enter")
+    phone.wait_for_url("**/search/?q=*")
+    assert results(phone)[0] == "40余个旅游资源开发项目增色全域旅游"
