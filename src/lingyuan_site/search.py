@@ -21,6 +21,7 @@ every query exactly as the full index does (tests/test_search.py checks this).
 """
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import re
@@ -43,7 +44,7 @@ SEARCH_FIELDS = [name for name, _ in FIELDS if name != "theme"]
 WHOLE_WORD_BOOST = 5
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 RUN_RE = re.compile(f"[{CJK}]+|[0-9a-z]+")
-TARGET_SHARD_BYTES = 8_000
+TARGET_SHARD_BYTES = 4_000
 MAX_SHARDS = 4096
 SNIPPET_TEXT_CHARS = 20_000
 
@@ -245,9 +246,22 @@ def needed_shards(query: str, shards: int, theme: Optional[str] = None, table: s
     return needed
 
 
+def pack(data) -> bytes:
+    """Shards and documents are stored gzip-compressed (fixed mtime, so builds are byte-identical)
+    as .bin files: no web server assumes an encoding for .bin, so the browser always receives these
+    bytes and unpacks them itself (DecompressionStream), as Pagefind does with its own files."""
+    return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 9, mtime=0)
+
+
+def unpack(data: bytes):
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return json.loads(data.decode("utf-8"))
+
+
 def write_index(site: Site, out: Path, content: Path) -> dict:
-    """Build the index and write search/index/{meta,N}.json and search/docs/<ref>.json.
-    Returns figures for the build report and the benchmark."""
+    """Build the index and write search/index/meta.json, search/index/<k>.bin (shards) and
+    search/docs/<ref>.bin (what a result shows). Returns figures for the build report and bench."""
     tk = segment.tokenizer(segment.user_dict_path(content))
     full = build_full_index(site, tk)
     full_bytes = len(json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -267,8 +281,8 @@ def write_index(site: Site, out: Path, content: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     files = []
     for k, part in enumerate(shard_index(full, shards)):
-        (folder / f"{k}.json").write_text(json.dumps(part, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        files.append(f"search/index/{k}.json")
+        (folder / f"{k}.bin").write_bytes(pack(part))
+        files.append(f"search/index/{k}.bin")
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     files.append("search/index/meta.json")
     docs = out / "search" / "docs"
@@ -284,7 +298,7 @@ def write_index(site: Site, out: Path, content: Path) -> dict:
             "column": story.column,
             "text": text[:SNIPPET_TEXT_CHARS],
         }
-        (docs / f"{ref}.json").write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        files.append(f"search/docs/{ref}.json")
+        (docs / f"{ref}.bin").write_bytes(pack(doc))
+        files.append(f"search/docs/{ref}.bin")
     return {"files": files, "full_bytes": full_bytes, "compact_bytes": compact_bytes, "shards": shards,
             "terms": len(full["invertedIndex"]), "meta": meta}

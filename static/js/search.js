@@ -9,7 +9,7 @@
   if (!app || typeof lunr === "undefined") return;
   var root = app.getAttribute("data-root") || "";
   var base = root + "search/";
-  var PAGE_SIZE = 20;
+  var PAGE_SIZE = 10;
   var CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff";
   var RUN_RE = new RegExp("[" + CJK + "]+|[0-9a-z]+", "g");
   var CJK_START = new RegExp("^[" + CJK + "]");
@@ -29,6 +29,19 @@
       if (!r.ok) throw new Error(path + ": " + r.status);
       return r.json();
     });
+  }
+
+  /* shards and documents are gzip files (.bin); a server may also have decoded them already */
+  function getPacked(path) {
+    return fetch(base + path).then(function (r) {
+      if (!r.ok) throw new Error(path + ": " + r.status);
+      return r.arrayBuffer();
+    }).then(function (buf) {
+      var bytes = new Uint8Array(buf);
+      if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return new TextDecoder().decode(bytes);
+      var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+      return new Response(stream).text();
+    }).then(JSON.parse);
   }
 
   function loadMeta() {
@@ -72,7 +85,7 @@
   function ensureIndex(needed) {
     var missing = needed.filter(function (k) { return !shards[k]; });
     return Promise.all(missing.map(function (k) {
-      return getJSON("index/" + k + ".json").then(function (part) { shards[k] = part; });
+      return getPacked("index/" + k + ".bin").then(function (part) { shards[k] = part; });
     })).then(function () {
       var key = Object.keys(shards).sort().join(",");
       if (key !== indexKey) { index = lunr.Index.load(merge()); indexKey = key; }
@@ -147,7 +160,7 @@
 
   function loadDoc(ref) {
     if (docs[ref]) return Promise.resolve(docs[ref]);
-    return getJSON("docs/" + ref + ".json").then(function (d) { docs[ref] = d; return d; });
+    return getPacked("docs/" + ref + ".bin").then(function (d) { docs[ref] = d; return d; });
   }
 
   /* a window of text around the first match, with every query term marked */
