@@ -134,43 +134,51 @@ def read_blocks(lines: list[str], first_line: int) -> list[Block]:
             blocks.append(_heading_block(lines, a, first_line, int(tok.tag[1]), blank))
         else:
             blocks.append(_paragraph_block(lines, a, b, tokens[idx + 1], first_line, blank))
-    return [b for b in blocks if b.lines]
+    return blocks  # may include empty ones ("## " alone): the parser takes their markup, then drops them
 
 
 def _heading_block(lines, a, first_line, level, blank) -> Block:
     src = lines[a]
     line = first_line + a
-    m = re.match(r"^([ ]{0,3})(#{1,6})([ \t]+|$)(.*?)(?:[ \t]+#+)?[ \t]*$", src)
+    m = re.match(r"^(\s*)(#{1,6})(\s+|$)(.*?)(?:\s+#+)?\s*$", src)
+    if m is None:  # markdown-it saw a heading our pattern does not: keep the line as text
+        return _plain_block(lines, a, a + 1, first_line, blank)
     markup = [Frag(line, m.start(2), m.end(2), m.group(2))]
     content = [Frag(line, m.start(4), m.end(4), m.group(4))] if m.group(4) else []
     tail = src[m.end(4):].strip()
     if tail:
         pos = src.rindex(tail)
         markup.append(Frag(line, pos, pos + len(tail), tail))
-    return Block("h", level, [_strip(content)] if content else [], markup, blank)
+    content = _strip(content)
+    return Block("h", level, [content] if content else [], markup, blank)
 
 
 def _paragraph_block(lines, a, b, inline, first_line, blank) -> Block:
     # Walk the inline tokens (text and emphasis markup) over the content, then place each content
-    # line back on its source line, so every fragment knows its column.
+    # line back on its source line, so every fragment knows its column. markdown-it trims the
+    # content (a line of only U+3000 is not blank to it), so lines are found by searching forward;
+    # if anything does not line up, the block's source lines are taken as plain text.
     segments = []  # (is_markup, text)
     for child in inline.children or []:
-        if child.type == "text":
-            segments.append((False, child.content))
-        elif child.type in ("strong_open", "strong_close", "em_open", "em_close"):
+        if child.type in ("strong_open", "strong_close", "em_open", "em_close"):
             segments.append((True, child.markup))
         elif child.type == "softbreak":
             segments.append((False, "\n"))
         else:
             segments.append((False, child.content))
-    if "".join(s for _, s in segments) != inline.content:
-        segments = [(False, inline.content)]  # unknown inline form: keep all as text
-    runs, markup = [], []
     content_lines = inline.content.split("\n")
-    offsets = []
-    for i, cl in enumerate(content_lines):
-        src = lines[a + i]
-        offsets.append(src.find(cl) if cl else 0)
+    placed = []  # (source line index, column) per content line
+    k = a
+    for cl in content_lines:
+        while k < b and cl not in lines[k]:
+            k += 1
+        if k >= b:
+            break
+        placed.append((k, lines[k].find(cl)))
+        k += 1
+    if "".join(s for _, s in segments) != inline.content or len(placed) != len(content_lines):
+        return _plain_block(lines, a, b, first_line, blank)
+    runs, markup = [], []
     li, col = 0, 0
     cur: Run = []
     strong_lead = False
@@ -182,9 +190,9 @@ def _paragraph_block(lines, a, b, inline, first_line, blank) -> Block:
                 cur, li, col = [], li + 1, 0
             if not part:
                 continue
-            line_no = first_line + a + li
-            start = offsets[li] + col
-            frag = Frag(line_no, start, start + len(part), part)
+            src_index, offset = placed[li]
+            start = offset + col
+            frag = Frag(first_line + src_index, start, start + len(part), part)
             if is_markup:
                 markup.append(frag)
                 if seg_index <= 1 and li == 0:
@@ -195,6 +203,11 @@ def _paragraph_block(lines, a, b, inline, first_line, blank) -> Block:
     runs.append(cur)
     runs = [_strip(r) for r in runs]
     return Block("p", 0, [r for r in runs if r], markup, blank, strong_lead)
+
+
+def _plain_block(lines, a, b, first_line, blank) -> Block:
+    runs = [_strip([Frag(first_line + k, 0, len(lines[k]), lines[k])]) for k in range(a, b)]
+    return Block("p", 0, [r for r in runs if r], [], blank)
 
 
 # ---------------------------------------------------------------------------- item types
@@ -352,6 +365,7 @@ class PageParser:
         blocks = read_blocks(self.page.lines, self.page.first_line)
         for b in blocks:
             self.markup.extend(b.markup)
+        blocks = [b for b in blocks if b.lines]
         starts = self._story_starts(blocks)
         cur: Optional[StoryDraft] = None
         column: Optional[Column] = None
@@ -487,11 +501,7 @@ class PageParser:
             self._caption(story, block)
             return
         if block.single and PHOTO_CREDIT_RE.match(text):
-            target = next((c for c in reversed(story.captions) if c.credit is None), None)
-            if target is not None:
-                target.credit = block.lines[0]
-            else:
-                story.byline.append(block.lines[0])
+            self._photo_credit(story, block.lines[0])
             return
         if block.single and BYLINE_RE.match(text):
             story.byline.append(block.lines[0])
@@ -575,7 +585,20 @@ class PageParser:
         if tail:
             credit = _sub(run, tail.start())
             run = _sub(run, 0, tail.start())
+        if not run:  # only credits on the line: a photographer's credit, not a caption
+            if credit:
+                self._photo_credit(story, credit)
+            return
         story.captions.append(CaptionDraft(run, credit, story.last_para(), block.line))
+
+    @staticmethod
+    def _photo_credit(story: StoryDraft, run: Run) -> None:
+        """A standalone credit belongs to the last caption without one, else to the story."""
+        target = next((c for c in reversed(story.captions) if c.credit is None), None)
+        if target is not None:
+            target.credit = run
+        else:
+            story.byline.append(run)
 
     def _data_items(self, story: StoryDraft, runs: list) -> None:
         if len(runs) % 2:
