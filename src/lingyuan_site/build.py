@@ -29,6 +29,9 @@ class BuildOptions:
     templates: Path
     static: Path
     base_url: Optional[str] = None
+    keep_going: bool = False  # build the other pages when one fails, and list what failed
+    project: Optional[Path] = None  # the project folder, which --out must not be or contain
+    report: Optional[Path] = None  # the editorial report (default: beside --out, outside the site)
 
 
 @dataclass
@@ -39,6 +42,8 @@ class BuildResult:
     timings: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)  # (path, Warning)
     search: dict = field(default_factory=dict)  # figures from the search stage
+    failures: list = field(default_factory=list)  # SiteError per page left out (--keep-going)
+    report: Optional[Path] = None
 
 
 def find_pages(content: Path) -> list[Path]:
@@ -55,8 +60,38 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_pages(paths: list[Path], content: Path) -> list[Page]:
-    return [parse_page(load_file(path, display_path(path))) for path in paths]
+def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None) -> list[Page]:
+    """Load, normalise and parse every page. With `failures`, a page that fails is recorded
+    there and left out; without, the first failure stops the build."""
+    pages = []
+    for path in paths:
+        try:
+            pages.append(parse_page(load_file(path, display_path(path))))
+        except SiteError as exc:
+            if failures is None:
+                raise
+            failures.append(exc)
+    return pages
+
+
+def default_report(out: Path) -> Path:
+    return out.parent / f"{out.name}-report.txt"
+
+
+def write_report(path: Path, pages: list, failures: list) -> None:
+    """The editor's report: every failure and warning, by file and line (no clock times)."""
+    lines = ["lingyuan-site build report", ""]
+    if failures:
+        lines.append(f"Pages left out ({len(failures)}):")
+        lines.extend(f"  {exc}" for exc in failures)
+        lines.append("")
+    count = sum(len(p.warnings) for p in pages)
+    lines.append(f"Warnings ({count}):" if count else "No warnings.")
+    for page in pages:
+        for w in page.warnings:
+            lines.append(f"  {page.path}:{w.line or '-'}: {w.kind}: {w.message}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def check_out_dir(out: Path, content: Path, project: Path) -> None:
@@ -89,11 +124,15 @@ def swap_in(tmp: Path, out: Path) -> None:
 def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = None) -> BuildResult:
     timings = {}
     t0 = time.perf_counter()
+    check_out_dir(options.out, options.content, options.project or options.content.parent)
     config: SiteConfig = load_config(options.content)
     if options.base_url:
         config = replace(config, base_url=normalize_base_url(options.base_url))
     paths = find_pages(options.content)
-    pages = read_pages(paths, options.content)
+    failures: list = []
+    pages = read_pages(paths, options.content, failures if options.keep_going else None)
+    if not pages and paths:
+        raise SiteError(str(options.content), f"no page could be read ({len(failures)} failed); nothing was published")
     timings["read+parse"] = time.perf_counter() - t0
 
     t = time.perf_counter()
@@ -108,8 +147,11 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     timings["structure"] = time.perf_counter() - t
 
     out = options.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as exc:
+        raise SiteError(str(out), f"cannot write the site here ({exc.strerror}); choose another --out") from None
     try:
         t = time.perf_counter()
         renderer = Renderer(site, options.templates, options.static)
@@ -121,9 +163,17 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         timings["search"] = time.perf_counter() - t
         os.chmod(tmp, 0o755)
         swap_in(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SiteError(str(getattr(exc, "filename", None) or out), f"cannot write the site ({exc.strerror}); the previous site is unchanged") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     timings["total"] = time.perf_counter() - t0
     warnings = [(p.path, w) for p in pages for w in p.warnings]
-    return BuildResult(site, pages, files, timings, warnings, search_info)
+    report = options.report or default_report(out)
+    try:
+        write_report(report, pages, failures)
+    except OSError:
+        report = None  # the site is built; a report we cannot write is not worth failing for
+    return BuildResult(site, pages, files, timings, warnings, search_info, failures, report)

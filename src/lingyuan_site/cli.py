@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from .build import BuildOptions, build, check_out_dir
+from .build import BuildOptions, build
 from .errors import SiteError
 from .load import load_file
 from .model import Page
@@ -102,36 +102,44 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         templates=Path(args.templates) if args.templates else root / "templates",
         static=Path(args.static) if args.static else root / "static",
         base_url=args.base_url,
+        keep_going=getattr(args, "keep_going", False),
+        project=root,
+        report=Path(args.report) if getattr(args, "report", None) else None,
     )
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     options = _options(args)
-    check_out_dir(options.out, options.content, Path(args.root))
     result = build(options)
     for path, w in result.warnings:
         print(f"warning: {path}:{w.line or '-'}: {w.kind}: {w.message}", file=sys.stderr)
+    for exc in result.failures:
+        print(f"error: {exc}", file=sys.stderr)
     site = result.site
     print(
         f"built {len(site.pages)} pages, {len(site.stories)} stories, {len(result.files)} files "
         f"into {options.out} in {result.timings['total']:.2f} s"
         + (f" ({len(result.warnings)} warnings)" if result.warnings else "")
+        + (f"; report: {result.report}" if result.report else "")
     )
+    if result.failures:
+        print(f"error: {len(result.failures)} page(s) left out (listed above); fix them and build again", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
-    options = _options(args)
-    check_out_dir(options.out, options.content, Path(args.root))
-    return serve(options, host="127.0.0.1", port=args.port)
+    return serve(_options(args), host="127.0.0.1", port=args.port)
 
 
 def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--content", help="content folder (default: ./content)")
     p.add_argument("--out", help=f"output folder (default: ./{DEFAULT_OUT})")
     p.add_argument("--base-url", dest="base_url", help="where the site is served, e.g. https://example.org/archive/ or /archive/")
+    p.add_argument("--keep-going", dest="keep_going", action="store_true", help="build the other pages when one fails, and list what failed (exit status 1)")
+    p.add_argument("--report", help="editorial report file (default: <out>-report.txt beside the output folder)")
     p.add_argument("--templates", help=argparse.SUPPRESS)
     p.add_argument("--static", help=argparse.SUPPRESS)
 
@@ -173,6 +181,11 @@ def main(argv: Optional[list[str]] = None, root: Optional[Path] = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not bad input: one line, and how to see more
+        if args.debug:
+            raise
+        print(f"error: internal error ({type(exc).__name__}: {exc}); run again with --debug for the traceback", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `inspect … | head`
         sys.stderr.close()
         return 0

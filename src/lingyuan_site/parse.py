@@ -41,6 +41,7 @@ DATA_VALUE_RE = re.compile(r"^[0-9０-９][0-9０-９.,．，%％]*[ \u3000]*[\u
 SUBTITLE_RE = re.compile(r"^(?:——|--|—)")
 CAPTION_MAX = 60
 INTERLEAVE_EVIDENCE = 6
+DUPLICATE_SCAN_LIMIT = 200_000  # characters per story; the scan keeps a window per position
 MARKUP = ("#", "*", "_", SUMMARY_LABEL)
 
 
@@ -701,6 +702,9 @@ class PageParser:
         for _ in range(8):
             paras = story.paras
             text = "".join(p.text for p in paras)
+            if len(text) > DUPLICATE_SCAN_LIMIT:
+                self.warn("not-checked", f"story is {len(text):,} characters long; not checked for spans printed twice", story.line)
+                return
             found = nz.find_layout_duplicate(text)
             if not found:
                 return
