@@ -122,6 +122,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         + (f" ({len(result.warnings)} warnings)" if result.warnings else "")
         + (f"; report: {result.report}" if result.report else "")
     )
+    if not result.site.config.base_url.startswith(("http://", "https://")):
+        print("note: base_url is a path; set it to the site's full address (site.yaml or --base-url) "
+              "for canonical links, feed ids and the sitemap", file=sys.stderr)
     if result.failures:
         print(f"error: {len(result.failures)} page(s) left out (listed above); fix them and build again", file=sys.stderr)
         return 1

@@ -7,14 +7,18 @@ served by hosts at any depth, so its links start from the base URL's path instea
 """
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 from urllib.parse import urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from markupsafe import Markup
 
 from .errors import SiteError
 from .model import Caption, Story
@@ -22,6 +26,7 @@ from .structure import Site, SitePage, SiteStory
 
 KIND_NAMES = {"feature": "通讯", "brief": "消息", "photo": "图片新闻"}
 TOC_MIN_SECTIONS = 3
+FEED_ENTRIES = 50
 LEDE_CHARS = 90
 DESCRIPTION_CHARS = 150
 
@@ -38,6 +43,35 @@ class BodySection:
     id: str
     heading: Optional[str]
     blocks: list = field(default_factory=list)
+
+
+@dataclass
+class FeedEntry:
+    title: str
+    id: str
+    link: str
+    updated: str
+    author: str
+    themes: list
+    summary: str
+
+
+@dataclass
+class SitemapURL:
+    loc: str
+    lastmod: Optional[str]
+
+
+def rfc3339(date) -> str:
+    """Atom needs a full timestamp: the first moment of the period the date names."""
+    return f"{date.year:04d}-{date.month or 1:02d}-{date.day or 1:02d}T00:00:00Z"
+
+
+def json_ld(data: dict) -> Markup:
+    """JSON for a <script type="application/ld+json"> block that no text can close or break out of."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
 
 
 @dataclass
@@ -115,12 +149,18 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.base_path = urlparse(site.config.base_url).path or "/"
+        self.base_url = site.config.base_url
+        self.base_path = urlparse(self.base_url).path or "/"
+        self.absolute = self.base_url.startswith(("http://", "https://"))
         for entry in site.stories:
             entry.lede = lede(entry.story)
             entry.description = lede(entry.story, DESCRIPTION_CHARS) or entry.title
             entry.chars = sum(len(p) for p in entry.story.paragraphs)
         self.files: list[str] = []
+
+    def abs_url(self, path: str) -> str:
+        """A page's full address: https://host/base/path when base_url is absolute, else /base/path."""
+        return self.base_url + path if self.absolute else self.base_path + path
 
     def _template(self, name: str):
         try:
@@ -144,6 +184,7 @@ class Renderer:
                 config=self.site.config,
                 root=root,
                 url=rel,
+                canonical=self.abs_url(rel) if self.absolute and rel != "404.html" else None,
                 macros=self.env.get_template("_macros.html").module,
                 kind_names=KIND_NAMES,
                 **context,
@@ -172,7 +213,7 @@ class Renderer:
             if theme.stories:
                 self.write(out, theme.url, "list.html", heading=f"主题：{theme.name}",
                            intro=f"{theme.description} 共{len(theme.stories)}篇稿件，最新的在前。",
-                           groups=[Group("全部稿件", theme.stories)], feed_url=None)
+                           groups=[Group("全部稿件", theme.stories)], feed_url=theme.url + "feed.xml")
         for keyword in site.keywords:
             self.write(out, keyword.url, "list.html", heading=f"关键词：{keyword.word}",
                        intro=f"含关键词“{keyword.word}”的稿件共{len(keyword.stories)}篇，最新的在前。",
@@ -182,8 +223,71 @@ class Renderer:
         for entry in site.stories:
             self._story(out, entry)
         self.write(out, "404.html", "404.html", root=self.base_path)
+        self._feeds(out)
+        self._sitemap(out)
         self.copy_static(out)
         return self.files
+
+    # -- feeds, sitemap, robots ---------------------------------------------------------
+    def _updated(self, entries: list) -> str:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch and epoch.isdigit():
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
+        return max((rfc3339(e.date) for e in entries), default="1970-01-01T00:00:00Z")
+
+    def _feed(self, out: Path, path: str, title: str, subtitle: str, alternate: str, entries: list) -> None:
+        entries = entries[:FEED_ENTRIES]
+        items = [
+            FeedEntry(
+                title=e.title,
+                id=self.abs_url(e.url) if self.absolute else f"tag:lingyuan-site,{e.date.iso}:{e.url}",
+                link=self.abs_url(e.url),
+                updated=rfc3339(e.date),
+                author=e.story.byline or e.page.page.source or self.site.config.source or self.site.config.title,
+                themes=e.themes,
+                summary=e.description,
+            )
+            for e in entries
+        ]
+        self._write_xml(out, path, "feed.xml", feed_title=title, feed_subtitle=subtitle,
+                        feed_id=self.abs_url(path) if self.absolute else f"tag:lingyuan-site,2021:{path}",
+                        feed_self=self.abs_url(path), feed_alternate=self.abs_url(alternate),
+                        feed_updated=self._updated(entries), entries=items, abs_root=self.abs_url(""))
+
+    def _feeds(self, out: Path) -> None:
+        site = self.site
+        self._feed(out, "feed.xml", f"{site.config.title}：最新稿件", site.config.description, "", site.latest)
+        for theme in site.themes:
+            if theme.stories:
+                self._feed(out, theme.url + "feed.xml", f"{site.config.title}：{theme.name}", theme.description, theme.url, theme.stories)
+
+    def _sitemap(self, out: Path) -> None:
+        site = self.site
+        urls = [SitemapURL(self.abs_url(""), site.latest[0].date.iso if site.stories else None),
+                SitemapURL(self.abs_url("archive/"), None), SitemapURL(self.abs_url("themes/"), None),
+                SitemapURL(self.abs_url("search/"), None)]
+        for year in site.years:
+            urls.append(SitemapURL(self.abs_url(year.url), None))
+            urls.extend(SitemapURL(self.abs_url(m.url), None) for m in year.months if m.url != year.url)
+        urls.extend(SitemapURL(self.abs_url(t.url), None) for t in site.themes if t.stories)
+        urls.extend(SitemapURL(self.abs_url(k.url), None) for k in site.keywords)
+        urls.extend(SitemapURL(self.abs_url(p.url), p.date.iso) for p in site.pages)
+        urls.extend(SitemapURL(self.abs_url(e.url), e.date.iso) for e in site.stories)
+        self._write_xml(out, "sitemap.xml", "sitemap.xml", urls=urls)
+        robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {self.abs_url('sitemap.xml')}\n" if self.absolute else "")
+        (out / "robots.txt").write_text(robots, encoding="utf-8")
+        self.files.append("robots.txt")
+
+    def _write_xml(self, out: Path, path: str, template: str, **context) -> None:
+        tpl = self._template(template)
+        try:
+            text = tpl.render(config=self.site.config, **context)
+        except TemplateError as exc:
+            raise SiteError(f"templates/{template}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        self.files.append(path)
 
     def _page(self, out: Path, spage: SitePage) -> None:
         previous = None
@@ -208,7 +312,30 @@ class Renderer:
             toc=len(headed) >= TOC_MIN_SECTIONS,
             data_groups=data_groups(story),
             keywords=entry.keyword_links,
+            json_ld=json_ld(self.news_article(entry)),
         )
+
+    def news_article(self, entry: SiteStory) -> dict:
+        story, config = entry.story, self.site.config
+        publisher = entry.page.page.source or config.source or config.title
+        data = {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": entry.title,
+            "datePublished": entry.date.iso,
+            "inLanguage": config.language,
+            "url": self.abs_url(entry.url),
+            "mainEntityOfPage": self.abs_url(entry.url),
+            "description": entry.description,
+            "author": {"@type": "Person", "name": story.byline} if story.byline else {"@type": "Organization", "name": publisher},
+            "publisher": {"@type": "Organization", "name": publisher},
+            "isPartOf": {"@type": "WebSite", "name": config.title, "url": self.abs_url("")},
+        }
+        if entry.themes:
+            data["articleSection"] = [t.name for t in entry.themes]
+        if story.keywords:
+            data["keywords"] = list(story.keywords)
+        return data
 
     def copy_static(self, out: Path) -> None:
         if not self.static.is_dir():

@@ -1,0 +1,222 @@
+"""Publishing: Atom feeds, sitemap, robots, story metadata, sub-path hosting, live preview, and
+Lighthouse scores."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from xml.etree import ElementTree
+
+import feedparser
+import pytest
+
+from conftest import CONTENT, ROOT, _Server, build_site
+
+BASE = "https://example.org/archive/"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pub") / "public"
+    return out, build_site(out, base_url=BASE)
+
+
+def test_site_feed_has_one_entry_per_story(published):
+    out, result = published
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.title == "凌源新闻档案：最新稿件"
+    links = [e.link for e in feed.entries]
+    assert len(links) == len(set(links)) == len(result.site.stories) == 22
+    assert links[0] == BASE + result.site.latest[0].url
+    entry = next(e for e in feed.entries if e.title == "食用菌产业年创产值6亿元")
+    assert entry.link == BASE + "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/"
+    assert entry.updated.startswith("2021-06-01")
+    assert entry.summary.startswith("近年来，凌源市食用菌产业规模不断扩大")
+    assert {t.term for t in entry.tags} == set(next(e for e in result.site.stories if e.title == entry.title).story.themes)
+
+
+def test_theme_feeds(published):
+    out, result = published
+    for theme in result.site.themes:
+        if not theme.stories:
+            assert not (out / theme.url / "feed.xml").exists()
+            continue
+        feed = feedparser.parse((out / theme.url / "feed.xml").read_bytes())
+        assert not feed.bozo
+        assert [e.link for e in feed.entries] == [BASE + e.url for e in theme.stories]
+        html = (out / theme.url / "index.html").read_text(encoding="utf-8")
+        assert f'<link rel="alternate" type="application/atom+xml" title="凌源新闻档案：主题：{theme.name}" href="../../{theme.url}feed.xml">' in html
+
+
+def test_feed_dates_are_deterministic_or_from_source_date_epoch(tmp_path, published):
+    out, _ = published
+    assert "<updated>2026-01-01T00:00:00Z</updated>" in (out / "feed.xml").read_text(encoding="utf-8")
+    os.environ["SOURCE_DATE_EPOCH"] = "1700000000"  # 2023-11-14T22:13:20Z, unlike any story date
+    try:
+        build_site(tmp_path / "p", base_url=BASE)
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    feed = (tmp_path / "p" / "feed.xml").read_text(encoding="utf-8")
+    assert "<updated>2023-11-14T22:13:20Z</updated>" in feed.split("<entry>")[0]
+
+
+def test_sitemap_lists_every_page(published):
+    out, result = published
+    tree = ElementTree.parse(out / "sitemap.xml")
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = {u.find("s:loc", ns).text: (u.find("s:lastmod", ns).text if u.find("s:lastmod", ns) is not None else None)
+            for u in tree.getroot().findall("s:url", ns)}
+    html_pages = {BASE + p.relative_to(out).as_posix()[: -len("index.html")] for p in out.rglob("index.html")}
+    assert set(locs) == html_pages
+    for e in result.site.stories:
+        assert locs[BASE + e.url] == e.date.iso
+    assert (out / "robots.txt").read_text(encoding="utf-8") == f"User-agent: *\nAllow: /\nSitemap: {BASE}sitemap.xml\n"
+
+
+def meta(html: str, prop: str, attr: str = "property") -> list:
+    return re.findall(rf'<meta {attr}="{re.escape(prop)}" content="([^"]*)">', html)
+
+
+def test_every_story_page_has_its_metadata(published):
+    out, result = published
+    for e in result.site.stories:
+        html = (out / e.url / "index.html").read_text(encoding="utf-8")
+        url = BASE + e.url
+        assert f'<link rel="canonical" href="{url}">' in html
+        assert meta(html, "description", "name") == [e.description] and e.description
+        assert e.description.startswith((e.story.summary or e.story.paragraphs or [""])[0][:20].replace("本报讯 ", "")[:10])
+        assert meta(html, "og:type") == ["article"]
+        assert meta(html, "og:title") == [e.title]
+        assert meta(html, "og:url") == [url]
+        assert meta(html, "article:published_time") == [e.date.iso]
+        ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1))
+        assert ld["@type"] == "NewsArticle"
+        assert ld["headline"] == e.title
+        assert ld["datePublished"] == e.date.iso  # in the date's own precision: 2022-04, 2021
+        assert ld["url"] == url
+        assert ld["publisher"] == {"@type": "Organization", "name": "凌源新闻档案"}
+        assert ld["author"]["name"] == (e.story.byline or "凌源新闻档案")
+        assert ld.get("articleSection", []) == [t.name for t in e.themes]
+
+
+def test_json_ld_cannot_close_the_script(tmp_path):
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "x.md").write_text("---\ndate: 2022-06\n---\n## 标题</script><script>alert(1)</script>\n\n**本报讯** 正文&amp;。\n", encoding="utf-8")
+    out = tmp_path / "public"
+    result = build_site(out, content=content)
+    html = (out / result.site.stories[0].url / "index.html").read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in block and json.loads(block)["headline"] == "标题</script><script>alert(1)</script>"
+
+
+def test_path_only_base_url_writes_no_invalid_absolute_links(built):
+    out, _ = built
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert 'rel="canonical"' not in html
+    assert "Sitemap:" not in (out / "robots.txt").read_text(encoding="utf-8")
+
+
+def test_sub_path_hosting_links_and_search(tmp_path, phone):
+    out = tmp_path / "public"
+    build_site(out, base_url=BASE)
+    srv = _Server(out, "/archive/")
+    try:
+        phone.goto(srv.url)
+        assert phone.locator("h1").inner_text() == "凌源新闻档案"
+        phone.click("text=按年月浏览全部稿件")
+        phone.wait_for_url("**/archive/archive/")
+        phone.click("a[href='../2021/06/']")
+        phone.wait_for_url("**/archive/2021/06/")
+        phone.click("text=食用菌产业年创产值6亿元 >> nth=0")
+        phone.wait_for_url("**/archive/2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/")
+        phone.click("text=农业农村")
+        phone.wait_for_url("**/archive/themes/agriculture/")
+        phone.fill("#site-search-q", "种球")
+        phone.press("#site-search-q", "Enter")
+        phone.wait_for_url("**/archive/search/?q=*")
+        phone.wait_for_selector("#search-results li")
+        phone.click("#search-results a >> nth=0")
+        phone.wait_for_url("**/archive/2026/01/bai-he-you-zhi-zhong-qiu-shi-xian/")
+        assert phone.locator("h1").inner_text() == "百合优质种球实现国产化"
+        assert phone.errors == []
+        assert phone.goto(srv.url + "no/such/page/").status == 404  # the browser logs this 404
+        phone.click("text=回到首页")
+        phone.wait_for_url(srv.url)
+    finally:
+        srv.close()
+
+
+def test_serve_rebuilds_on_change_and_reloads_the_browser(tmp_path, browser):
+    import socket
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content), "--out", str(tmp_path / "public"),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert f"serving http://127.0.0.1:{port}/" in line, line
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/2026/01/ling-yuan-ying-diao-xi-liang-xiang-quan/")
+        assert page.locator("h1").inner_text() == "凌源影调戏亮相全国稀有剧种嘉年华"
+        time.sleep(0.5)  # the page's EventSource connects
+        path = content / "2026-01-shuangling-gongjian.md"
+        text = path.read_text(encoding="utf-8")
+        assert "以其独特的艺术魅力惊艳四座" in text
+        path.write_text(text.replace("以其独特的艺术魅力惊艳四座", "以其别具一格的艺术魅力惊艳四座"), encoding="utf-8")
+        page.wait_for_selector("text=别具一格的艺术魅力", timeout=30_000)  # reloaded by the server, not by us
+        built = (tmp_path / "public" / "2026/01/ling-yuan-ying-diao-xi-liang-xiang-quan/index.html").read_text(encoding="utf-8")
+        assert "__livereload" not in built  # the reload script is only added while serving
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_serve_binds_loopback_only():
+    from lingyuan_site.errors import SiteError
+    from lingyuan_site.serve import serve
+
+    with pytest.raises(SiteError, match="127.0.0.1 only"):
+        serve(None, host="0.0.0.0")
+
+
+LIGHTHOUSE = os.environ.get("LIGHTHOUSE") or shutil.which("lighthouse")
+
+
+def test_lighthouse_scores(tmp_path):
+    assert LIGHTHOUSE, "Lighthouse is needed: .ci/run installs it from the npm registry and sets LIGHTHOUSE"
+    out = tmp_path / "public"
+    srv = _Server(out)  # bind first: the site is built for the address it is served at
+    try:
+        build_site(out, base_url=srv.url)
+        env = dict(os.environ, CHROME_PATH="/usr/bin/chromium")
+        scores = {}
+        for path in ("", "2022/02/ling-yuan-shi-jia-ya-fen-jin-dang/", "search/?q=%E5%87%8C%E9%92%A2"):
+            report = tmp_path / "lh.json"
+            run = subprocess.run(
+                [LIGHTHOUSE, srv.url + path, "--quiet", "--output=json", f"--output-path={report}",
+                 "--only-categories=performance,accessibility,best-practices,seo",
+                 "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
+                capture_output=True, text=True, env=env, timeout=240,
+            )
+            assert run.returncode == 0, run.stderr[-2000:]
+            data = json.loads(report.read_text(encoding="utf-8"))
+            scores[path or "/"] = {k: v["score"] for k, v in data["categories"].items()}
+        print("Lighthouse:", scores)
+        for page, cats in scores.items():
+            for cat, score in cats.items():
+                assert score >= 0.95, (page, cat, score)
+    finally:
+        srv.close()
