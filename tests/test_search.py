@@ -115,6 +115,16 @@ def test_any_substring_of_a_story_finds_that_story(built_index):
     assert tried > 150
 
 
+def test_counting_builder_gives_lunr_pys_own_index(built, tk):
+    from lunr.builder import Builder
+
+    _, result = built
+    fast = search.build_full_index(result.site, tk)
+    stock = search.build_full_index(result.site, tk, builder_class=Builder)
+    assert json.dumps(fast, sort_keys=True) == json.dumps(stock, sort_keys=True)
+    assert len(fast["invertedIndex"]) > 5000
+
+
 def test_vendored_lunr_is_the_unmodified_2_3_9():
     data = (ROOT / "static" / "vendor" / "lunr.min.js").read_bytes()
     assert hashlib.sha256(data).hexdigest() == "0c50d9002b85780a842afffb567bb54ede402dae7c6dc5997a018614d8044fc8"

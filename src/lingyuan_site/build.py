@@ -18,6 +18,7 @@ from .model import Page
 from .parse import parse_page
 from .render import Renderer
 from . import search as search_stage
+from . import segment
 from . import themes as themes_stage
 from .structure import Site, attach_themes, build_structure, link_related
 
@@ -137,7 +138,9 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
 
     t = time.perf_counter()
     published = [p for p in pages if not p.draft]
-    taxonomy = themes_stage.apply(published, options.content)
+    taxonomy = themes_stage.load_taxonomy(options.content)
+    seg = segment.Segmenter(lambda: themes_stage.taught_tokenizer(options.content, taxonomy))
+    themes_stage.apply(published, options.content, taxonomy, seg)
     timings["themes"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -158,7 +161,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         files = renderer.render(tmp)
         timings["render"] = time.perf_counter() - t
         t = time.perf_counter()
-        search_info = search_stage.write_index(site, tmp, options.content)
+        search_info = search_stage.write_index(site, tmp, options.content, seg)
         files += search_info["files"]
         timings["search"] = time.perf_counter() - t
         os.chmod(tmp, 0o755)

@@ -58,8 +58,15 @@ def _is_cjk(ch: str) -> bool:
     return bool(re.match(f"[{CJK}]", ch))
 
 
-def index_tokens(text: str, tk) -> list[str]:
-    """The tokens indexed for `text` (see the module docstring)."""
+_WORD3_RE = re.compile(f"^[{CJK}]{{3,}}$")
+
+
+def index_tokens(text: str, seg) -> list[str]:
+    """The tokens indexed for `text` (see the module docstring). `seg` is a segment.Segmenter
+    (or a jieba tokenizer)."""
+    if not isinstance(seg, segment.Segmenter):
+        tk = seg
+        seg = segment.Segmenter(lambda: tk)
     tokens: list[str] = []
     for match in RUN_RE.finditer(fold(text)):
         run = match.group()
@@ -69,10 +76,10 @@ def index_tokens(text: str, tk) -> list[str]:
                 continue
             tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
             tokens.append(run[-1])  # the last character starts no bigram: index it alone
-            tokens.extend(w for w in segment.search_words(run, tk) if len(w) >= 3)
         else:
             tokens.append(run)
             tokens.extend(run[i:] for i in range(1, len(run) - 1))
+    tokens.extend(fold(w) for w in seg.search_words(text) if _WORD3_RE.match(w))
     return tokens
 
 
@@ -105,30 +112,64 @@ def shard_of(term: str, shards: int) -> int:
     return ord(term[0]) % shards
 
 
-def story_fields(entry: SiteStory, tk) -> dict[str, list[str]]:
+def story_fields(entry: SiteStory, seg) -> dict[str, list[str]]:
+    from .themes import story_texts
+
     story = entry.story
-    lead = [story.kicker, story.subtitle, story.byline, *story.summary, *story.slogans]
-    body = [s.heading for s in story.sections] + story.paragraphs + [story.data_title] + [
-        f"{d.label} {d.value or ''}" for d in story.data
-    ]
-    captions = [f"{c.text} {c.credit or ''}" for c in story.captions]
-
-    def toks(parts: Iterable[Optional[str]]) -> list[str]:
-        return [t for part in parts if part for t in index_tokens(part, tk)]
-
-    return {
-        "title": toks([entry.title]),
-        "lead": toks(lead),
-        "body": toks(body),
-        "captions": toks(captions),
-        "keywords": toks(story.keywords),
-        "themes": toks(t.name for t in entry.themes),
-        "theme": [t.slug for t in entry.themes],
-    }
+    texts = story_texts(story)
+    texts["title"] = entry.title
+    fields = {name: index_tokens(text, seg) if text else [] for name, text in texts.items()}
+    fields["keywords"] = [t for k in story.keywords for t in index_tokens(k, seg)]
+    fields["themes"] = [t for theme in entry.themes for t in index_tokens(theme.name, seg)]
+    fields["theme"] = [t.slug for t in entry.themes]
+    return fields
 
 
-def build_full_index(site: Site, tk) -> dict:
-    builder = Builder()
+class CountingBuilder(Builder):
+    """lunr.py's Builder, made fast for long Chinese fields, with the same result.
+
+    Builder.add wraps every token occurrence in a Token with a deep-copied metadata dict, and
+    _create_field_vectors inserts each field's terms into a sorted vector in first-seen order
+    (quadratic for fields of thousands of terms). With an empty pipeline and no metadata, the same
+    inverted index, term frequencies, field lengths and vectors come from counting each field's
+    tokens and inserting terms in index order. tests/test_search.py checks that the serialised
+    index equals stock lunr.py's, byte for byte."""
+
+    def add(self, doc, attributes=None):
+        from collections import Counter
+
+        from lunr.field_ref import FieldRef
+
+        doc_ref = str(doc[self._ref])
+        self._documents[doc_ref] = attributes or {}
+        self.document_count += 1
+        for field_name in self._fields:
+            tokens = [str(t).lower() for t in (doc[field_name] or [])]
+            field_ref = str(FieldRef(doc_ref, field_name))
+            counts = Counter(tokens)  # keeps first-seen order, as the per-token loop did
+            self.field_term_frequencies[field_ref] = counts
+            self.field_lengths[field_ref] = len(tokens)
+            for term in counts:
+                posting = self.inverted_index.get(term)
+                if posting is None:
+                    posting = {name: {} for name in self._fields}
+                    posting["_index"] = self.term_index
+                    self.term_index += 1
+                    self.inverted_index[term] = posting
+                posting[field_name].setdefault(doc_ref, {})
+
+    def _create_field_vectors(self):
+        for field_ref, counts in self.field_term_frequencies.items():
+            index = self.inverted_index
+            self.field_term_frequencies[field_ref] = dict(sorted(counts.items(), key=lambda kv: index[kv[0]]["_index"]))
+        super()._create_field_vectors()
+
+
+def build_full_index(site: Site, seg, builder_class=None) -> dict:
+    if not isinstance(seg, segment.Segmenter):
+        tk = seg
+        seg = segment.Segmenter(lambda: tk)
+    builder = (builder_class or CountingBuilder)()
     builder.pipeline.reset()
     builder.search_pipeline.reset()
     builder.ref("id")
@@ -136,7 +177,7 @@ def build_full_index(site: Site, tk) -> dict:
         builder.field(name, boost=boost)
     for ref, entry in enumerate(site.latest):
         doc = {"id": str(ref)}
-        doc.update(story_fields(entry, tk))
+        doc.update(story_fields(entry, seg))
         builder.add(doc)
     return builder.build().serialize()
 
@@ -259,11 +300,12 @@ def unpack(data: bytes):
     return json.loads(data.decode("utf-8"))
 
 
-def write_index(site: Site, out: Path, content: Path) -> dict:
+def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
     """Build the index and write search/index/meta.json, search/index/<k>.bin (shards) and
     search/docs/<ref>.bin (what a result shows). Returns figures for the build report and bench."""
-    tk = segment.tokenizer(segment.user_dict_path(content))
-    full = build_full_index(site, tk)
+    if seg is None:
+        seg = segment.Segmenter(lambda: segment.tokenizer(segment.user_dict_path(content)))
+    full = build_full_index(site, seg)
     full_bytes = len(json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     compact_bytes = len(json.dumps(shard_index(full, 1)[0], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     shards = max(1, min(MAX_SHARDS, math.ceil(compact_bytes / TARGET_SHARD_BYTES)))

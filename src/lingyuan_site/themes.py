@@ -30,7 +30,7 @@ THEME_KEYS = {"slug", "name", "description", "keywords"}
 SETTING_KEYS = {"min_score", "min_share", "max_themes"}
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEYWORDS_PER_STORY = 6
-FIELD_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
+FIELD_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0, "captions": 1.0}
 STOPWORDS = frozenset(
     "本报讯 本报 记者 通讯员 今年 去年 目前 近日 日前 同时 进一步 全面 推进 推动 加快 实现 开展 不断 积极 "
     "围绕 坚持 以来 其中 通过 已经 一批 一个 我们 他们 这里 这个 以及 还有 成为 进行 提供 提升 加强 "
@@ -131,16 +131,25 @@ def teach_keywords(taxonomy: Taxonomy, tk) -> None:
                 tk.add_word(word)
 
 
-def story_fields(story: Story) -> dict[str, str]:
-    lead = "\n".join(filter(None, [story.kicker, story.subtitle, *story.summary]))
-    body = "\n".join(story.paragraphs + [c.text for c in story.captions] + [h for h in (s.heading for s in story.sections) if h])
-    return {"title": story.title or "", "lead": lead, "body": body}
+def story_texts(story: Story) -> dict[str, str]:
+    """A story's text by field, the same strings for the themes and search stages (so each is
+    segmented once): title, lead (kicker, subtitle, byline, 核心提示, slogans), body (headings,
+    paragraphs, data box) and captions."""
+    lead = [story.kicker, story.subtitle, story.byline, *story.summary, *story.slogans]
+    body = [s.heading for s in story.sections] + story.paragraphs + [story.data_title] + [f"{d.label} {d.value or ''}" for d in story.data]
+    captions = [f"{c.text} {c.credit or ''}" for c in story.captions]
+    return {
+        "title": story.title or "",
+        "lead": "\n".join(filter(None, lead)),
+        "body": "\n".join(filter(None, body)),
+        "captions": "\n".join(captions),
+    }
 
 
-def score_themes(story: Story, taxonomy: Taxonomy, tk) -> list[ThemeScore]:
+def score_themes(story: Story, taxonomy: Taxonomy, seg: "segment.Segmenter") -> list[ThemeScore]:
     counts: Counter = Counter()
-    for name, text in story_fields(story).items():
-        for word in segment.search_words(text, tk):
+    for name, text in story_texts(story).items():
+        for word in seg.search_words(text):
             counts[word] += FIELD_WEIGHTS[name]
     scores = []
     for theme in taxonomy.themes:
@@ -175,11 +184,11 @@ def check_front_matter(page: Page, taxonomy: Taxonomy) -> None:
                 raise SiteError(page.path, f"front matter themes name a story '{title}' that is not on this page")
 
 
-def tag_pages(pages: list[Page], taxonomy: Taxonomy, tk) -> None:
+def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
     for page in pages:
         check_front_matter(page, taxonomy)
         for story in page.stories:
-            story.theme_scores = score_themes(story, taxonomy, tk)
+            story.theme_scores = score_themes(story, taxonomy, seg)
             override = page.themes.get(story.title) if isinstance(page.themes, dict) else (page.themes or None)
             if override:
                 story.themes, story.themes_from = list(override), "front matter"
@@ -195,18 +204,18 @@ def _general_idf() -> tuple[dict, float]:
     return loader.idf_freq, loader.median_idf
 
 
-def _candidates(story: Story, tk) -> Counter:
+def _candidates(story: Story, seg) -> Counter:
     counts: Counter = Counter()
-    for name, text in story_fields(story).items():
-        for word in segment.words(text, tk):
+    for name, text in story_texts(story).items():
+        for word in seg.words(text):
             if _WORD_RE.match(word) and word not in STOPWORDS:
                 counts[word] += FIELD_WEIGHTS[name]
     return counts
 
 
-def assign_keywords(pages: list[Page], tk, per_story: int = KEYWORDS_PER_STORY) -> None:
+def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY) -> None:
     stories = [s for p in pages for s in p.stories]
-    counted = [_candidates(s, tk) for s in stories]
+    counted = [_candidates(s, seg) for s in stories]
     df: Counter = Counter()
     for c in counted:
         df.update(c.keys())
@@ -222,11 +231,18 @@ def assign_keywords(pages: list[Page], tk, per_story: int = KEYWORDS_PER_STORY) 
         story.keywords = [w for _, w in scored[:per_story]]
 
 
-def apply(pages: list[Page], content: Path, taxonomy: Optional[Taxonomy] = None) -> Taxonomy:
-    """The themes stage: load the taxonomy, tag every story, assign keywords."""
-    taxonomy = taxonomy if taxonomy is not None else load_taxonomy(content)
+def taught_tokenizer(content: Path, taxonomy: Taxonomy):
+    """The build's jieba tokenizer: jieba's dictionary, content/dict.txt, and the theme keywords."""
     tk = segment.tokenizer(segment.user_dict_path(content))
     teach_keywords(taxonomy, tk)
-    tag_pages(pages, taxonomy, tk)
-    assign_keywords(pages, tk)
+    return tk
+
+
+def apply(pages: list[Page], content: Path, taxonomy: Optional[Taxonomy] = None, seg=None) -> Taxonomy:
+    """The themes stage: load the taxonomy, tag every story, assign keywords."""
+    taxonomy = taxonomy if taxonomy is not None else load_taxonomy(content)
+    if seg is None:
+        seg = segment.Segmenter(lambda: taught_tokenizer(content, taxonomy))
+    tag_pages(pages, taxonomy, seg)
+    assign_keywords(pages, seg)
     return taxonomy

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Write N synthetic newspaper pages in the seeds' layout into a content folder, for benchmarks.
+
+Each page: a feature (kicker, title, —— subtitle, 核心提示, three bare-line sections of paragraphs,
+captions after blank-line runs, a column break inside a sentence) and a 凌源时讯 column of four or
+five briefs (本报讯), sometimes a 图说 photo story; about one page in five is in Traditional
+characters. Text is recombined from the seed pages' sentences, deterministically (seeded).
+
+    python bench/generate.py N OUT_DIR [--seed 1]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from lingyuan_site.load import load_file  # noqa: E402
+from lingyuan_site.parse import parse_page  # noqa: E402
+
+PLACES = ["凌源", "宋杖子镇", "刀尔登镇", "三道河子乡", "小城子镇", "四官营子镇", "万元店镇", "松岭子镇", "北炉乡", "乌兰白镇"]
+TOPICS = ["产业", "项目", "乡村", "文旅", "民生", "生态", "科技", "党建", "城市", "招商"]
+ACTIONS = ["推进", "建设", "提升", "打造", "加快", "实施", "深化", "助力"]
+GOALS = ["高质量发展", "全面振兴", "产业升级", "民生改善", "数字赋能", "绿色转型", "乡村振兴", "营商环境"]
+
+
+def material():
+    sentences, titles, captions = [], [], []
+    for path in sorted((ROOT / "content").glob("*.md")):
+        page = parse_page(load_file(path))
+        for story in page.stories:
+            titles.append(story.title or "")
+            captions.extend(c.text for c in story.captions)
+            for p in story.paragraphs:
+                sentences.extend(s for s in re.findall(r"[^。！？]+[。！？]", p.replace("本报讯 ", "")) if len(s) > 12)
+    return sentences, [t for t in titles if t], captions
+
+
+def headline(rng) -> str:
+    return f"{rng.choice(PLACES)}{rng.choice(ACTIONS)}{rng.choice(TOPICS)}{rng.choice(GOALS)}"
+
+
+def paragraph(rng, sentences, n=None) -> str:
+    return "".join(rng.choice(sentences) for _ in range(n or rng.randint(2, 5)))
+
+
+def page_text(i: int, rng, sentences, captions) -> str:
+    year = 2012 + i % 15
+    month = 1 + (i * 7) % 12
+    out = ["", "", f"{rng.choice(GOALS)} {rng.choice(GOALS)}", "", f"{headline(rng)}（{i}）", "",
+           f"——{rng.choice(PLACES)}{rng.choice(ACTIONS)}{rng.choice(GOALS)}纪实", "", "核心提示", "", paragraph(rng, sentences, 3), ""]
+    for s in range(3):
+        out += [f"{rng.choice(ACTIONS)}{rng.choice(TOPICS)}{rng.choice(GOALS)}", ""]
+        for k in range(rng.randint(3, 5)):
+            para = paragraph(rng, sentences)
+            if k == 1 and s == 1:  # a caption dropped into a sentence at a column break
+                cut = len(para) // 2
+                out += [para[:cut], "", "", "", rng.choice(captions), "", para[cut:], ""]
+            else:
+                out += [para, ""]
+        if s == 2:
+            out += ["", "", rng.choice(captions), ""]
+    out += ["凌源时讯 SHIXUN", ""]
+    for b in range(rng.randint(4, 5)):
+        out += [f"{headline(rng)}", "", f"本报讯 {paragraph(rng, sentences, 3)}", "", paragraph(rng, sentences, 2), ""]
+    if i % 3 == 0:
+        out += ["图说 TUSHUO", "", f"{rng.choice(PLACES)}{rng.choice(TOPICS)}新景", "", "", "", paragraph(rng, sentences, 2), "", "本报记者 张旭 摄", ""]
+    out += ["本版稿件由本报记者张旭采写"]
+    body = "\n".join(out) + "\n"
+    if i % 5 == 2:
+        import opencc
+
+        body = opencc.OpenCC("s2t").convert(body)
+    return f"---\ndate: {year}-{month:02d}\n---\n{body}"
+
+
+def generate(n: int, out: Path, seed: int = 1) -> list[Path]:
+    rng = random.Random(seed)
+    sentences, _, captions = material()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in ("site.yaml", "themes.yaml", "dict.txt"):
+        shutil.copyfile(ROOT / "content" / name, out / name)
+    paths = []
+    for i in range(n):
+        path = out / f"page-{i:05d}.md"
+        path.write_text(page_text(i, rng, sentences, captions), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", type=int)
+    ap.add_argument("out")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    paths = generate(args.n, Path(args.out), args.seed)
+    print(f"wrote {len(paths)} pages to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
