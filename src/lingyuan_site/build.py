@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
@@ -61,17 +62,85 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None) -> list[Page]:
-    """Load, normalise and parse every page. With `failures`, a page that fails is recorded
-    there and left out; without, the first failure stops the build."""
+PARALLEL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
+_WORKER_SEG = None
+
+
+def _progress(total: int, what: str):
+    """A progress bar on long builds when stderr is a terminal; nothing otherwise."""
+    if total < PARALLEL_MIN_PAGES or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, unit="page", leave=False)
+
+
+def _init_worker(content: str, taught: list) -> None:
+    global _WORKER_SEG
+
+    def tokenizer():
+        tk = segment.tokenizer(segment.user_dict_path(Path(content)))
+        for word in taught:
+            if not tk.FREQ.get(word):
+                tk.add_word(word)
+        return tk
+
+    _WORKER_SEG = segment.Segmenter(tokenizer)
+
+
+def _read_one(path: Path, seg=None):
+    """Load, normalise and parse one page; with `seg`, also segment its stories' texts."""
+    try:
+        page = parse_page(load_file(path, display_path(path)))
+    except SiteError as exc:
+        return None, exc, {}
+    analyses = {}
+    if seg is not None and not page.draft:
+        for story in page.stories:
+            for text in themes_stage.story_texts(story).values():
+                if text and text not in analyses:
+                    analyses[text] = seg.analyze(text)
+    return page, None, analyses
+
+
+def _read_chunk(paths: list) -> list:
+    return [_read_one(p, _WORKER_SEG) for p in paths]
+
+
+def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taught=()) -> list[Page]:
+    """Load, normalise and parse every page (on both cores for a large site, where the workers
+    also run jieba over the stories' texts and hand the words to `seg`). With `failures`, a page
+    that fails is recorded there and left out; without, the first failure stops the build."""
+    results = []
+    bar = _progress(len(paths), "reading")
+    if len(paths) >= PARALLEL_MIN_PAGES and seg is not None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(4, len(paths) // 16)
+        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+        with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), initializer=_init_worker,
+                                 initargs=(str(content), list(taught))) as pool:
+            for chunk_results in pool.map(_read_chunk, chunks):
+                results.extend(chunk_results)
+                if bar:
+                    bar.update(len(chunk_results))
+    else:
+        for path in paths:
+            results.append(_read_one(path))
+            if bar:
+                bar.update(1)
+    if bar:
+        bar.close()
     pages = []
-    for path in paths:
-        try:
-            pages.append(parse_page(load_file(path, display_path(path))))
-        except SiteError as exc:
+    for page, exc, analyses in results:
+        if exc is not None:
             if failures is None:
-                raise
+                raise exc
             failures.append(exc)
+            continue
+        if seg is not None:
+            seg.memo.update(analyses)
+        pages.append(page)
     return pages
 
 
@@ -131,15 +200,16 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         config = replace(config, base_url=normalize_base_url(options.base_url))
     paths = find_pages(options.content)
     failures: list = []
-    pages = read_pages(paths, options.content, failures if options.keep_going else None)
+    taxonomy = themes_stage.load_taxonomy(options.content)
+    seg = segment.Segmenter(lambda: themes_stage.taught_tokenizer(options.content, taxonomy))
+    taught = [w for theme in taxonomy.themes for w in theme.keywords]
+    pages = read_pages(paths, options.content, failures if options.keep_going else None, seg, taught)
     if not pages and paths:
         raise SiteError(str(options.content), f"no page could be read ({len(failures)} failed); nothing was published")
     timings["read+parse"] = time.perf_counter() - t0
 
     t = time.perf_counter()
     published = [p for p in pages if not p.draft]
-    taxonomy = themes_stage.load_taxonomy(options.content)
-    seg = segment.Segmenter(lambda: themes_stage.taught_tokenizer(options.content, taxonomy))
     themes_stage.apply(published, options.content, taxonomy, seg)
     timings["themes"] = time.perf_counter() - t
 

@@ -13,6 +13,9 @@ class SiteError(Exception):
         self.message = message
         super().__init__(self.__str__())
 
+    def __reduce__(self):  # cross process boundaries (parallel builds) intact
+        return (SiteError, (self.path, self.message, self.line))
+
     def __str__(self) -> str:
         where = self.path or "lingyuan-site"
         if self.line is not None:

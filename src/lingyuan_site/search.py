@@ -159,10 +159,33 @@ class CountingBuilder(Builder):
                 posting[field_name].setdefault(doc_ref, {})
 
     def _create_field_vectors(self):
+        """lunr.py's BM25 expression, term by term in index order, each vector handed to Vector
+        whole (Vector.insert searches for every element's place)."""
+        from lunr.field_ref import FieldRef
+        from lunr.idf import idf as lunr_idf
+        from lunr.vector import Vector
+
+        k1, b = self._k1, self._b
+        idf_cache: dict = {}
+        vectors = {}
         for field_ref, counts in self.field_term_frequencies.items():
-            index = self.inverted_index
-            self.field_term_frequencies[field_ref] = dict(sorted(counts.items(), key=lambda kv: index[kv[0]]["_index"]))
-        super()._create_field_vectors()
+            ref = FieldRef.from_string(field_ref)
+            field_name = ref.field_name
+            field_length = self.field_lengths[field_ref]
+            field_boost = self._fields[field_name].boost
+            doc_boost = self._documents[ref.doc_ref].get("boost", 1)
+            avg = self.average_field_length[field_name]
+            elements = []
+            for index, term, tf in sorted((self.inverted_index[t]["_index"], t, tf) for t, tf in counts.items()):
+                idf = idf_cache.get(term)
+                if idf is None:
+                    idf = idf_cache[term] = lunr_idf(self.inverted_index[term], self.document_count)
+                score = idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (field_length / avg)) + tf)
+                score *= field_boost
+                score *= doc_boost
+                elements.extend((index, round(score, 3)))
+            vectors[field_ref] = Vector(elements)
+        self.field_vectors = vectors
 
 
 def build_full_index(site: Site, seg, builder_class=None) -> dict:
@@ -186,6 +209,21 @@ def fold_table(site_chars: set[str]) -> dict[str, str]:
     """Traditional → Simplified for characters that matter: the Simplified form occurs in the
     archive, and the Traditional form itself does not (乾隆 keeps its 乾 if the archive has it)."""
     return {t: s for t, s in sorted(t2s_table().items()) if s in site_chars and t not in site_chars}
+
+
+def estimate_compact_bytes(full: dict) -> int:
+    """About how many bytes shard_index's output takes, from counts (serialising the index just
+    to measure it costs seconds): each posting, document reference and vector entry."""
+    total = 0
+    for term, posting in full["invertedIndex"]:
+        total += 3 * len(term) + 10
+        for name in full["fields"]:
+            refs = posting.get(name)
+            if refs:
+                total += 3 + sum(len(r) + 1 for r in refs)
+    for field_ref, elements in full["fieldVectors"]:
+        total += len(field_ref) + 6 + 6 * len(elements)
+    return total
 
 
 def shard_index(full: dict, shards: int) -> list[dict]:
@@ -306,9 +344,7 @@ def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
     if seg is None:
         seg = segment.Segmenter(lambda: segment.tokenizer(segment.user_dict_path(content)))
     full = build_full_index(site, seg)
-    full_bytes = len(json.dumps(full, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    compact_bytes = len(json.dumps(shard_index(full, 1)[0], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    shards = max(1, min(MAX_SHARDS, math.ceil(compact_bytes / TARGET_SHARD_BYTES)))
+    shards = max(1, min(MAX_SHARDS, math.ceil(estimate_compact_bytes(full) / TARGET_SHARD_BYTES)))
     site_chars = {ch for term, _ in full["invertedIndex"] for ch in term}
     meta = {
         "version": full["version"],
@@ -322,8 +358,11 @@ def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
     folder = out / "search" / "index"
     folder.mkdir(parents=True, exist_ok=True)
     files = []
+    compact_bytes = 0
     for k, part in enumerate(shard_index(full, shards)):
-        (folder / f"{k}.bin").write_bytes(pack(part))
+        data = json.dumps(part, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        compact_bytes += len(data)
+        (folder / f"{k}.bin").write_bytes(gzip.compress(data, 9, mtime=0))
         files.append(f"search/index/{k}.bin")
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     files.append("search/index/meta.json")
@@ -342,5 +381,5 @@ def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
         }
         (docs / f"{ref}.bin").write_bytes(pack(doc))
         files.append(f"search/docs/{ref}.bin")
-    return {"files": files, "full_bytes": full_bytes, "compact_bytes": compact_bytes, "shards": shards,
+    return {"files": files, "compact_bytes": compact_bytes, "shards": shards,
             "terms": len(full["invertedIndex"]), "meta": meta}

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Benchmark the build at archive scale (issue 6). Prints figures; asserts nothing.
+
+For each N (pages; about 5.8 stories a page) it generates pages with bench/generate.py, then:
+cold build time and time per stage, peak memory of the build process, output size, the rebuild
+time after one page changes, and the bytes a first search downloads (ours and Pagefind's, on the
+same built site, for the same queries). References printed in the same run: jieba segmenting the
+same text once in one process, and Pagefind. Builds run in a child process so peak memory is the
+build's own.
+
+    python bench/bench_build.py [N ...]        (default: 200 2000)
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+CHILD = r"""
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1] + "/src")
+from pathlib import Path
+from lingyuan_site.build import BuildOptions, build
+root = Path(sys.argv[1])
+t = time.perf_counter()
+r = build(BuildOptions(content=Path(sys.argv[2]), out=Path(sys.argv[3]), templates=root / "templates", static=root / "static"))
+total = time.perf_counter() - t
+print(json.dumps({"timings": r.timings, "total": total, "stories": len(r.site.stories), "files": len(r.files),
+                  "shards": r.search["shards"], "compact": r.search["compact_bytes"],
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+JIEBA_ONCE = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1] + "/src")
+from pathlib import Path
+from lingyuan_site.build import find_pages
+from lingyuan_site.load import load_file
+import jieba, logging
+jieba.setLogLevel(logging.WARNING)
+text = "\n".join("\n".join(load_file(p).body) for p in find_pages(Path(sys.argv[2])))
+tk = jieba.Tokenizer(); tk.initialize()
+t = time.perf_counter(); tk.lcut(text); print(time.perf_counter() - t, len(text))
+"""
+
+
+def child(code: str, *args) -> str:
+    run = subprocess.run([sys.executable, "-c", code, str(ROOT), *map(str, args)], capture_output=True, text=True)
+    if run.returncode:
+        raise SystemExit(run.stderr[-3000:])
+    return run.stdout.strip().splitlines()[-1]
+
+
+def size_of(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [200, 2000]
+    from generate import generate
+
+    for n in sizes:
+        tmp = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
+        content, out = tmp / "content", tmp / "public"
+        generate(n, content)
+        jieba_s, chars = child(JIEBA_ONCE, content).split()
+        jieba_s = float(jieba_s)
+        cold = json.loads(child(CHILD, content, out))
+        # rebuild after one page changes
+        page = content / "page-00001.md"
+        page.write_text(page.read_text(encoding="utf-8").replace("核心提示", "核心提示", 1) + "\n补充一句。\n", encoding="utf-8")
+        warm = json.loads(child(CHILD, content, out))
+        print(f"\n=== N = {n} pages, {cold['stories']} stories, {int(chars):,} characters")
+        print(f"jieba once (reference): {jieba_s:.2f} s")
+        print(f"cold build: {cold['total']:.2f} s = {cold['total'] / jieba_s:.2f} x jieba once")
+        print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in cold["timings"].items() if k != "total"))
+        print(f"rebuild after one page changed: {warm['total']:.2f} s = {warm['total'] / cold['total']:.2f} x cold")
+        print(f"peak memory: build process {cold['rss_mb']:.0f} MB, worker processes {cold['children_rss_mb']:.0f} MB each at most")
+        print(f"output: {cold['files']:,} files, {size_of(out) / 1e6:.1f} MB; search index {cold['compact'] / 1e6:.1f} MB "
+              f"uncompressed in {cold['shards']} shards, {size_of(out / 'search') / 1e6:.1f} MB on disk")
+        if shutil.which(sys.executable) and subprocess.run([sys.executable, "-m", "pagefind", "--version"], capture_output=True).returncode == 0:
+            from bench_search import QUERIES, measure, pagefind_copy
+            from lingyuan_site.build import BuildOptions, build
+
+            result = build(BuildOptions(content=content, out=out, templates=ROOT / "templates", static=ROOT / "static"))
+            pf = pagefind_copy(out, result.site.stories, tmp / "pf")
+            rows = measure(QUERIES[:8], out, tmp / "pf")
+            med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+            ours, theirs = med([r["ours_data"] for r in rows]), med([r["pf_data"] for r in rows])
+            print(f"first search (median of {len(rows)} queries): ours {ours / 1024:.1f} KB, Pagefind {theirs / 1024:.1f} KB "
+                  f"= {ours / max(1, theirs):.2f} x Pagefind; Pagefind index {pf['bytes'] / 1e6:.1f} MB")
+        else:
+            print("Pagefind not installed (pip install 'pagefind[bin]'): no search comparison")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
