@@ -220,3 +220,34 @@ def test_all_content_is_escaped_and_pages_have_no_inline_scripts(project):
             assert ' src="' in " " + attrs.strip(), html_file
     page = next(out.rglob("script-alert*/index.html"), None) or next(p for p in out.rglob("index.html") if "&lt;script&gt;alert(1)&lt;/script&gt;标题" in p.read_text(encoding="utf-8"))
     assert "&lt;img src=x onerror=alert(1)&gt;" in page.read_text(encoding="utf-8")
+
+
+def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path):
+    from lingyuan_site.build import BuildOptions, build
+
+    content = tmp_path / "content"
+    shutil_copy = __import__("shutil").copytree
+    shutil_copy(ROOT / "content", content)
+    cache = tmp_path / "cache"
+
+    def go(out, use_cache=True):
+        return build(BuildOptions(content=content, out=out, templates=ROOT / "templates", static=ROOT / "static",
+                                  cache=cache if use_cache else None))
+
+    assert go(tmp_path / "a").cache == {"hits": 0, "misses": 5}
+    assert go(tmp_path / "a").cache == {"hits": 5, "misses": 0}
+    page = content / "2021-06-sijie-sanyin.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("食用菌产业年创产值6亿元", "食用菌产业年创产值7亿元"), encoding="utf-8")
+    warm = go(tmp_path / "a")
+    assert warm.cache == {"hits": 4, "misses": 1}
+    go(tmp_path / "cold", use_cache=False)
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+    story = (tmp_path / "a" / "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/index.html").read_text(encoding="utf-8")
+    assert "<h1>食用菌产业年创产值7亿元</h1>" in story
+    # a deleted page leaves no stale output, and the cache forgets it
+    page.unlink()
+    after = go(tmp_path / "a")
+    assert after.cache == {"hits": 4, "misses": 0}
+    assert not (tmp_path / "a" / "pages/2021-06-sijie-sanyin").exists()
+    assert not (tmp_path / "a" / "2021/06").exists()  # it was the only page of June 2021
+    assert len(list((cache / "pages").glob("*.pickle"))) == 4

@@ -3,7 +3,9 @@ temporary folder beside --out and swaps it in only when everything succeeded, so
 leaves the previous site untouched."""
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -32,6 +34,7 @@ class BuildOptions:
     static: Path
     base_url: Optional[str] = None
     keep_going: bool = False  # build the other pages when one fails, and list what failed
+    cache: Optional[Path] = None  # per-page cache folder (None: no cache, as --no-cache)
     project: Optional[Path] = None  # the project folder, which --out must not be or contain
     report: Optional[Path] = None  # the editorial report (default: beside --out, outside the site)
 
@@ -46,6 +49,7 @@ class BuildResult:
     search: dict = field(default_factory=dict)  # figures from the search stage
     failures: list = field(default_factory=list)  # SiteError per page left out (--keep-going)
     report: Optional[Path] = None
+    cache: dict = field(default_factory=dict)  # {"hits": n, "misses": n}
 
 
 def find_pages(content: Path) -> list[Path]:
@@ -107,30 +111,96 @@ def _read_chunk(paths: list) -> list:
     return [_read_one(p, _WORKER_SEG) for p in paths]
 
 
-def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taught=()) -> list[Page]:
+class PageCache:
+    """Parsed pages and their segmentation, one pickle per page, keyed by the page's bytes and
+    display path, the inputs that change segmentation and theme scores (dict.txt, themes.yaml),
+    and the package's own code. Entries no build used are removed at the end of a build."""
+
+    def __init__(self, folder: Path, content: Path):
+        self.folder = folder / "pages"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        for name in ("dict.txt", "themes.yaml"):
+            path = content / name
+            digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+        for source in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(source.name.encode() + source.read_bytes())
+        self.salt = digest.digest()
+        self.used: set = set()
+        self.hits = self.misses = 0
+
+    def key(self, path: Path) -> str:
+        digest = hashlib.sha256(self.salt)
+        digest.update(display_path(path).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def get(self, key: str):
+        self.used.add(key)
+        file = self.folder / f"{key}.pickle"
+        value = None
+        if file.is_file():
+            try:
+                with file.open("rb") as fh:
+                    value = pickle.load(fh)
+            except Exception:  # a damaged entry is a miss
+                value = None
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def put(self, key: str, value) -> None:
+        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+        with tmp.open("wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.folder / f"{key}.pickle")
+
+    def prune(self) -> None:
+        for file in self.folder.glob("*.pickle"):
+            if file.stem not in self.used:
+                file.unlink(missing_ok=True)
+
+
+def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taught=(), cache: Optional[PageCache] = None) -> list[Page]:
     """Load, normalise and parse every page (on both cores for a large site, where the workers
-    also run jieba over the stories' texts and hand the words to `seg`). With `failures`, a page
-    that fails is recorded there and left out; without, the first failure stops the build."""
-    results = []
-    bar = _progress(len(paths), "reading")
-    if len(paths) >= PARALLEL_MIN_PAGES and seg is not None:
+    also run jieba over the stories' texts and hand the words to `seg`); pages unchanged since
+    the last build come from `cache`. With `failures`, a page that fails is recorded there and
+    left out; without, the first failure stops the build."""
+    results: list = [None] * len(paths)
+    keys = [cache.key(p) for p in paths] if cache else [None] * len(paths)
+    todo = []
+    for i, key in enumerate(keys):
+        hit = cache.get(key) if cache else None
+        if hit is not None:
+            results[i] = (hit[0], None, hit[1])
+        else:
+            todo.append(i)
+    bar = _progress(len(todo), "reading")
+    if len(todo) >= PARALLEL_MIN_PAGES and seg is not None:
         from concurrent.futures import ProcessPoolExecutor
 
-        size = max(4, len(paths) // 16)
-        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+        size = max(4, len(todo) // 16)
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), initializer=_init_worker,
                                  initargs=(str(content), list(taught))) as pool:
-            for chunk_results in pool.map(_read_chunk, chunks):
-                results.extend(chunk_results)
+            for chunk, chunk_results in zip(chunks, pool.map(_read_chunk, [[paths[i] for i in c] for c in chunks])):
+                for i, result in zip(chunk, chunk_results):
+                    results[i] = result
                 if bar:
-                    bar.update(len(chunk_results))
+                    bar.update(len(chunk))
     else:
-        for path in paths:
-            results.append(_read_one(path))
+        for i in todo:
+            results[i] = _read_one(paths[i], seg)
             if bar:
                 bar.update(1)
     if bar:
         bar.close()
+    if cache:
+        for i in todo:
+            page, exc, analyses = results[i]
+            if exc is None:
+                cache.put(keys[i], (page, analyses))
     pages = []
     for page, exc, analyses in results:
         if exc is not None:
@@ -203,7 +273,8 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     taxonomy = themes_stage.load_taxonomy(options.content)
     seg = segment.Segmenter(lambda: themes_stage.taught_tokenizer(options.content, taxonomy))
     taught = [w for theme in taxonomy.themes for w in theme.keywords]
-    pages = read_pages(paths, options.content, failures if options.keep_going else None, seg, taught)
+    cache = PageCache(options.cache, options.content) if options.cache else None
+    pages = read_pages(paths, options.content, failures if options.keep_going else None, seg, taught, cache)
     if not pages and paths:
         raise SiteError(str(options.content), f"no page could be read ({len(failures)} failed); nothing was published")
     timings["read+parse"] = time.perf_counter() - t0
@@ -242,6 +313,8 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    if cache:
+        cache.prune()
     timings["total"] = time.perf_counter() - t0
     warnings = [(p.path, w) for p in pages for w in p.warnings]
     report = options.report or default_report(out)
@@ -249,4 +322,5 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         write_report(report, pages, failures)
     except OSError:
         report = None  # the site is built; a report we cannot write is not worth failing for
-    return BuildResult(site, pages, files, timings, warnings, search_info, failures, report)
+    cache_figures = {"hits": cache.hits, "misses": cache.misses} if cache else {}
+    return BuildResult(site, pages, files, timings, warnings, search_info, failures, report, cache_figures)

@@ -15,6 +15,7 @@ from .parse import parse_page
 
 
 DEFAULT_OUT = "public"
+DEFAULT_CACHE = ".cache/lingyuan-site"
 
 
 def read_page(path: str) -> Page:
@@ -103,6 +104,7 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         static=Path(args.static) if args.static else root / "static",
         base_url=args.base_url,
         keep_going=getattr(args, "keep_going", False),
+        cache=None if getattr(args, "no_cache", False) else (Path(args.cache_dir) if getattr(args, "cache_dir", None) else root / DEFAULT_CACHE),
         project=root,
         report=Path(args.report) if getattr(args, "report", None) else None,
     )
@@ -142,6 +144,8 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help=f"output folder (default: ./{DEFAULT_OUT})")
     p.add_argument("--base-url", dest="base_url", help="where the site is served, e.g. https://example.org/archive/ or /archive/")
     p.add_argument("--keep-going", dest="keep_going", action="store_true", help="build the other pages when one fails, and list what failed (exit status 1)")
+    p.add_argument("--no-cache", dest="no_cache", action="store_true", help="ignore the page cache (a cold build)")
+    p.add_argument("--cache-dir", dest="cache_dir", help=f"page cache folder (default: ./{DEFAULT_CACHE})")
     p.add_argument("--report", help="editorial report file (default: <out>-report.txt beside the output folder)")
     p.add_argument("--templates", help=argparse.SUPPRESS)
     p.add_argument("--static", help=argparse.SUPPRESS)
