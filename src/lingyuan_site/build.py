@@ -79,36 +79,37 @@ def _progress(total: int, what: str):
     return tqdm(total=total, desc=what, unit="page", leave=False)
 
 
-def _init_worker(content: str, taught: list) -> None:
-    global _WORKER_SEG
-
-    def tokenizer():
-        tk = segment.tokenizer(segment.user_dict_path(Path(content)))
-        for word in taught:
-            if not tk.FREQ.get(word):
-                tk.add_word(word)
-        return tk
-
-    _WORKER_SEG = segment.Segmenter(tokenizer)
+_WORKER_TAXONOMY = None
 
 
-def _read_one(path: Path, seg=None):
-    """Load, normalise and parse one page; with `seg`, also segment its stories' texts."""
+def _init_worker(content: str) -> None:
+    global _WORKER_SEG, _WORKER_TAXONOMY
+    _WORKER_TAXONOMY = themes_stage.load_taxonomy(Path(content))
+    _WORKER_SEG = segment.Segmenter(lambda: themes_stage.taught_tokenizer(Path(content), _WORKER_TAXONOMY))
+
+
+def _read_one(path: Path, seg=None, taxonomy=None):
+    """Load, normalise and parse one page; with `seg`, also segment its stories' texts and do
+    the per-story part of the themes stage. The ledger and source lines, which only tests of
+    text fidelity read, are dropped: a large build keeps thousands of pages in memory."""
     try:
         page = parse_page(load_file(path, display_path(path)))
     except SiteError as exc:
         return None, exc, {}
+    page.ledger, page.lines = [], []
     analyses = {}
     if seg is not None and not page.draft:
         for story in page.stories:
             for text in themes_stage.story_texts(story).values():
                 if text and text not in analyses:
                     analyses[text] = seg.analyze(text)
+            if taxonomy is not None:
+                themes_stage.prepare_story(story, taxonomy, seg)
     return page, None, analyses
 
 
 def _read_chunk(paths: list) -> list:
-    return [_read_one(p, _WORKER_SEG) for p in paths]
+    return [_read_one(p, _WORKER_SEG, _WORKER_TAXONOMY) for p in paths]
 
 
 class PageCache:
@@ -162,7 +163,7 @@ class PageCache:
                 file.unlink(missing_ok=True)
 
 
-def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taught=(), cache: Optional[PageCache] = None) -> list[Page]:
+def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taxonomy=None, cache: Optional[PageCache] = None) -> list[Page]:
     """Load, normalise and parse every page (on both cores for a large site, where the workers
     also run jieba over the stories' texts and hand the words to `seg`); pages unchanged since
     the last build come from `cache`. With `failures`, a page that fails is recorded there and
@@ -183,7 +184,7 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
         size = max(4, len(todo) // 16)
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), initializer=_init_worker,
-                                 initargs=(str(content), list(taught))) as pool:
+                                 initargs=(str(content),)) as pool:
             for chunk, chunk_results in zip(chunks, pool.map(_read_chunk, [[paths[i] for i in c] for c in chunks])):
                 for i, result in zip(chunk, chunk_results):
                     results[i] = result
@@ -191,7 +192,7 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
                     bar.update(len(chunk))
     else:
         for i in todo:
-            results[i] = _read_one(paths[i], seg)
+            results[i] = _read_one(paths[i], seg, taxonomy)
             if bar:
                 bar.update(1)
     if bar:
@@ -272,9 +273,8 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     failures: list = []
     taxonomy = themes_stage.load_taxonomy(options.content)
     seg = segment.Segmenter(lambda: themes_stage.taught_tokenizer(options.content, taxonomy))
-    taught = [w for theme in taxonomy.themes for w in theme.keywords]
     cache = PageCache(options.cache, options.content) if options.cache else None
-    pages = read_pages(paths, options.content, failures if options.keep_going else None, seg, taught, cache)
+    pages = read_pages(paths, options.content, failures if options.keep_going else None, seg, taxonomy, cache)
     if not pages and paths:
         raise SiteError(str(options.content), f"no page could be read ({len(failures)} failed); nothing was published")
     timings["read+parse"] = time.perf_counter() - t0

@@ -100,6 +100,7 @@ class Story:
     keywords: list[str] = field(default_factory=list)
     theme_scores: list[ThemeScore] = field(default_factory=list)
     themes_from: str = "tagger"  # or "front matter"
+    keyword_counts: Any = field(default=None, repr=False)  # word -> weighted count, for keywords
 
     @property
     def paragraphs(self) -> list[str]:

@@ -344,6 +344,7 @@ def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
     if seg is None:
         seg = segment.Segmenter(lambda: segment.tokenizer(segment.user_dict_path(content)))
     full = build_full_index(site, seg)
+    seg.memo.clear()  # every text has been indexed; a large archive's words are hundreds of MB
     shards = max(1, min(MAX_SHARDS, math.ceil(estimate_compact_bytes(full) / TARGET_SHARD_BYTES)))
     site_chars = {ch for term, _ in full["invertedIndex"] for ch in term}
     meta = {

@@ -184,11 +184,19 @@ def check_front_matter(page: Page, taxonomy: Taxonomy) -> None:
                 raise SiteError(page.path, f"front matter themes name a story '{title}' that is not on this page")
 
 
+def prepare_story(story: Story, taxonomy: Taxonomy, seg) -> None:
+    """The per-story part of this stage (theme scores, keyword candidates): build workers run it
+    on both cores, and the page cache keeps it."""
+    story.theme_scores = score_themes(story, taxonomy, seg)
+    story.keyword_counts = _candidates(story, seg)
+
+
 def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
     for page in pages:
         check_front_matter(page, taxonomy)
         for story in page.stories:
-            story.theme_scores = score_themes(story, taxonomy, seg)
+            if story.keyword_counts is None:
+                prepare_story(story, taxonomy, seg)
             override = page.themes.get(story.title) if isinstance(page.themes, dict) else (page.themes or None)
             if override:
                 story.themes, story.themes_from = list(override), "front matter"
@@ -215,7 +223,7 @@ def _candidates(story: Story, seg) -> Counter:
 
 def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY) -> None:
     stories = [s for p in pages for s in p.stories]
-    counted = [_candidates(s, seg) for s in stories]
+    counted = [s.keyword_counts if s.keyword_counts is not None else _candidates(s, seg) for s in stories]
     df: Counter = Counter()
     for c in counted:
         df.update(c.keys())
