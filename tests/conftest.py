@@ -30,7 +30,7 @@ FIXTURE_PAGES = sorted((FIXTURES / "pages").glob("*.md"))
 # reference, themes, dates, line numbers, warnings).
 TEXT_KEYS = {"title", "kicker", "subtitle", "summary", "byline", "heading", "paragraphs", "text",
              "credit", "data_title", "label", "value", "slogans", "name", "credits"}
-MARKUP = {"#", "##", "###", "####", "**", "*", "__", "_", "核心提示", "：", ":"}
+MARKUP = {"#" * n for n in range(1, 7)} | {"**", "*", "__", "_", "核心提示", "：", ":"}
 
 
 def parse_file(path: Path) -> Page:

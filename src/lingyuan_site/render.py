@@ -177,23 +177,29 @@ class Renderer:
         root = context.pop("root", None)
         if root is None:
             root = "../" * depth
+        self._render_to(
+            out,
+            path,
+            template,
+            site=self.site,
+            root=root,
+            url=rel,
+            canonical=self.abs_url(rel) if self.absolute and rel != "404.html" else None,
+            macros=self.env.get_template("_macros.html").module,
+            kind_names=KIND_NAMES,
+            **context,
+        )
+
+    def _render_to(self, out: Path, path: str, template: str, **context) -> None:
+        """Render `template` into the file `path` below `out`; template errors name the template."""
         tpl = self._template(template)
         try:
-            html = tpl.render(
-                site=self.site,
-                config=self.site.config,
-                root=root,
-                url=rel,
-                canonical=self.abs_url(rel) if self.absolute and rel != "404.html" else None,
-                macros=self.env.get_template("_macros.html").module,
-                kind_names=KIND_NAMES,
-                **context,
-            )
+            text = tpl.render(config=self.site.config, **context)
         except TemplateError as exc:
             raise SiteError(f"templates/{template}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
         self.files.append(path)
 
     def render(self, out: Path) -> list[str]:
@@ -249,7 +255,7 @@ class Renderer:
             )
             for e in entries
         ]
-        self._write_xml(out, path, "feed.xml", feed_title=title, feed_subtitle=subtitle,
+        self._render_to(out, path, "feed.xml", feed_title=title, feed_subtitle=subtitle,
                         feed_id=self.abs_url(path) if self.absolute else f"tag:lingyuan-site,2021:{path}",
                         feed_self=self.abs_url(path), feed_alternate=self.abs_url(alternate),
                         feed_updated=self._updated(entries), entries=items, abs_root=self.abs_url(""))
@@ -273,21 +279,10 @@ class Renderer:
         urls.extend(SitemapURL(self.abs_url(k.url), None) for k in site.keywords)
         urls.extend(SitemapURL(self.abs_url(p.url), p.date.iso) for p in site.pages)
         urls.extend(SitemapURL(self.abs_url(e.url), e.date.iso) for e in site.stories)
-        self._write_xml(out, "sitemap.xml", "sitemap.xml", urls=urls)
+        self._render_to(out, "sitemap.xml", "sitemap.xml", urls=urls)
         robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {self.abs_url('sitemap.xml')}\n" if self.absolute else "")
         (out / "robots.txt").write_text(robots, encoding="utf-8")
         self.files.append("robots.txt")
-
-    def _write_xml(self, out: Path, path: str, template: str, **context) -> None:
-        tpl = self._template(template)
-        try:
-            text = tpl.render(config=self.site.config, **context)
-        except TemplateError as exc:
-            raise SiteError(f"templates/{template}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        self.files.append(path)
 
     def _page(self, out: Path, spage: SitePage) -> None:
         previous = None

@@ -224,35 +224,31 @@ def attach_themes(site: Site, taxonomy) -> None:
 
 def link_related(site: Site, count: int = 4, window: int = 12) -> None:
     """Related stories: most shared themes (x2) and keywords, then nearest in time; never itself.
-    Candidates are the stories sharing a keyword plus, for each shared theme, the `window` stories
-    nearest in reading order on that theme: comparing every pair is quadratic (10,000 stories
-    make 100 million pairs) and a theme's far-away stories never outrank its near ones."""
-    by_keyword: dict[str, list] = {}
-    by_theme: dict[str, list] = {}
-    position = {id(e): i for i, e in enumerate(site.stories)}
+    Candidates are, for each of a story's themes and keywords, the `window` stories nearest in
+    reading order that share it: comparing every pair is quadratic (10,000 stories make 100
+    million pairs), and a far-away story sharing one tag never outranks a near one sharing it."""
+    groups: dict[tuple, list] = {}
     for entry in site.stories:
-        for word in entry.story.keywords:
-            by_keyword.setdefault(word, []).append(entry)
         for theme in entry.themes:
-            by_theme.setdefault(theme.slug, []).append(entry)
-    theme_pos = {slug: {id(e): i for i, e in enumerate(entries)} for slug, entries in by_theme.items()}
+            groups.setdefault(("t", theme.slug), []).append(entry)
+        for word in entry.story.keywords:
+            groups.setdefault(("k", word), []).append(entry)
+    where = {key: {id(e): i for i, e in enumerate(entries)} for key, entries in groups.items()}
+    tags = {id(e): ({t.slug for t in e.themes}, set(e.story.keywords)) for e in site.stories}
     for entry in site.stories:
-        mine_t = {t.slug for t in entry.themes}
-        mine_k = set(entry.story.keywords)
+        mine_t, mine_k = tags[id(entry)]
         candidates = {}
-        for word in mine_k:
-            for other in by_keyword.get(word, ())[:500]:
-                candidates[id(other)] = other
-        for slug in mine_t:
-            entries = by_theme[slug]
-            i = theme_pos[slug][id(entry)]
+        for key in [("t", t) for t in mine_t] + [("k", k) for k in mine_k]:
+            entries = groups[key]
+            i = where[key][id(entry)]
             for other in entries[max(0, i - window) : i + window + 1]:
                 candidates[id(other)] = other
         scored = []
         for other in candidates.values():
             if other is entry:
                 continue
-            shared = 2 * len(mine_t & {t.slug for t in other.themes}) + len(mine_k & set(other.story.keywords))
+            their_t, their_k = tags[id(other)]
+            shared = 2 * len(mine_t & their_t) + len(mine_k & their_k)
             if shared:
                 distance = abs(_months(other.date) - _months(entry.date))
                 scored.append((-shared, distance, other.url, other))
