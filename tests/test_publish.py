@@ -9,8 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-import urllib.request
-from pathlib import Path
 from xml.etree import ElementTree
 
 import feedparser

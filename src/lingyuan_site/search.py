@@ -64,9 +64,7 @@ _WORD3_RE = re.compile(f"^[{CJK}]{{3,}}$")
 def index_tokens(text: str, seg) -> list[str]:
     """The tokens indexed for `text` (see the module docstring). `seg` is a segment.Segmenter
     (or a jieba tokenizer)."""
-    if not isinstance(seg, segment.Segmenter):
-        tk = seg
-        seg = segment.Segmenter(lambda: tk)
+    seg = segment.as_segmenter(seg)
     tokens: list[str] = []
     for match in RUN_RE.finditer(fold(text)):
         run = match.group()
@@ -189,9 +187,7 @@ class CountingBuilder(Builder):
 
 
 def build_full_index(site: Site, seg, builder_class=None) -> dict:
-    if not isinstance(seg, segment.Segmenter):
-        tk = seg
-        seg = segment.Segmenter(lambda: tk)
+    seg = segment.as_segmenter(seg)
     builder = (builder_class or CountingBuilder)()
     builder.pipeline.reset()
     builder.search_pipeline.reset()

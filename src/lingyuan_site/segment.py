@@ -68,6 +68,11 @@ class Segmenter:
         return self.analyze(text)[1]
 
 
+def as_segmenter(seg) -> "Segmenter":
+    """A Segmenter as is, or a bare jieba tokenizer wrapped in one."""
+    return seg if isinstance(seg, Segmenter) else Segmenter(lambda: seg)
+
+
 def analyze(text: str, tk) -> tuple[list[str], list[str]]:
     freq = tk.FREQ
     words = [w for w in tk.lcut(text) if w.strip()]
