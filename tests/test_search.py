@@ -115,14 +115,31 @@ def test_any_substring_of_a_story_finds_that_story(built_index):
     assert tried > 150
 
 
-def test_counting_builder_gives_lunr_pys_own_index(built, tk):
-    from lunr.builder import Builder
-
+def test_vectorised_builder_gives_lunr_pys_own_index(built, tk):
+    """build_index (numpy, from the counts the workers made) against stock lunr.py's Builder fed
+    every field's full token list: the serialised indexes are identical, byte for byte."""
     _, result = built
-    fast = search.build_full_index(result.site, tk)
-    stock = search.build_full_index(result.site, tk, builder_class=Builder)
-    assert json.dumps(fast, sort_keys=True) == json.dumps(stock, sort_keys=True)
+    fast = search.to_lunr(search.build_index(result.site, tk))
+    stock = search.stock_lunr_index(result.site, tk)
+    assert json.dumps(fast, ensure_ascii=False) == json.dumps(stock, ensure_ascii=False)
     assert len(fast["invertedIndex"]) > 5000
+    # the workers' counts (Story.index_terms) were used, not a fresh count
+    assert all(entry.story.index_terms for entry in result.site.latest)
+
+
+def test_all_shards_merged_are_the_whole_lunr_index(built_index, tk):
+    meta, parts, _, site = built_index
+    stock = search.stock_lunr_index(site, tk)
+    stock["fieldVectors"] = sorted(v for v in stock["fieldVectors"] if v[1])  # merging drops empty vectors
+    assert json.dumps(search.merge_shards(meta, parts), ensure_ascii=False) == json.dumps(stock, ensure_ascii=False)
+
+
+def test_weights_round_as_python_rounds():
+    import numpy as np
+
+    values = [0.0005, 0.0015, 1.0625, 2.5e-4, 3.14159, 12.3455, 7.0004999999, 0.1 + 0.2]
+    got = search._lunr_round_milli(np.array(values)).tolist()
+    assert got == [round(round(v, 3) * 1000) for v in values]
 
 
 def test_vendored_lunr_is_the_unmodified_2_3_9():

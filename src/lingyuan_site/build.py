@@ -89,23 +89,22 @@ def _init_worker(content: str) -> None:
 
 
 def _read_one(path: Path, seg=None, taxonomy=None):
-    """Load, normalise and parse one page; with `seg`, also segment its stories' texts and do
-    the per-story part of the themes stage. The ledger and source lines, which only tests of
-    text fidelity read, are dropped: a large build keeps thousands of pages in memory."""
+    """Load, normalise and parse one page; with `seg`, also do the per-story parts of the themes
+    and search stages (theme scores, keyword candidates, counted index tokens), which is all the
+    jieba work a build does. The ledger and source lines, which only tests of text fidelity
+    read, are dropped: a large build keeps thousands of pages in memory."""
     try:
         page = parse_page(load_file(path, display_path(path)))
     except SiteError as exc:
-        return None, exc, {}
+        return None, exc
     page.ledger, page.lines = [], []
-    analyses = {}
     if seg is not None and not page.draft:
         for story in page.stories:
-            for text in themes_stage.story_texts(story).values():
-                if text and text not in analyses:
-                    analyses[text] = seg.analyze(text)
             if taxonomy is not None:
                 themes_stage.prepare_story(story, taxonomy, seg)
-    return page, None, analyses
+        search_stage.prepare_page(page, seg)
+        seg.memo.clear()  # each text is segmented for this page only
+    return page, None
 
 
 def _read_chunk(paths: list) -> list:
@@ -113,7 +112,7 @@ def _read_chunk(paths: list) -> list:
 
 
 class PageCache:
-    """Parsed pages and their segmentation, one pickle per page, keyed by the page's bytes and
+    """Parsed pages with their per-story theme and search work, one pickle per page, keyed by the page's bytes and
     display path, the inputs that change segmentation and theme scores (dict.txt, themes.yaml),
     and the package's own code. Entries no build used are removed at the end of a build."""
 
@@ -165,7 +164,7 @@ class PageCache:
 
 def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taxonomy=None, cache: Optional[PageCache] = None) -> list[Page]:
     """Load, normalise and parse every page (on both cores for a large site, where the workers
-    also run jieba over the stories' texts and hand the words to `seg`); pages unchanged since
+    also do the per-story jieba work of the later stages); pages unchanged since
     the last build come from `cache`. With `failures`, a page that fails is recorded there and
     left out; without, the first failure stops the build."""
     results: list = [None] * len(paths)
@@ -174,7 +173,7 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
     for i, key in enumerate(keys):
         hit = cache.get(key) if cache else None
         if hit is not None:
-            results[i] = (hit[0], None, hit[1])
+            results[i] = (hit, None)
         else:
             todo.append(i)
     bar = _progress(len(todo), "reading")
@@ -199,18 +198,16 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
         bar.close()
     if cache:
         for i in todo:
-            page, exc, analyses = results[i]
+            page, exc = results[i]
             if exc is None:
-                cache.put(keys[i], (page, analyses))
+                cache.put(keys[i], page)
     pages = []
-    for page, exc, analyses in results:
+    for page, exc in results:
         if exc is not None:
             if failures is None:
                 raise exc
             failures.append(exc)
             continue
-        if seg is not None:
-            seg.memo.update(analyses)
         pages.append(page)
     return pages
 

@@ -101,6 +101,7 @@ class Story:
     theme_scores: list[ThemeScore] = field(default_factory=list)
     themes_from: str = "tagger"  # or "front matter"
     keyword_counts: Any = field(default=None, repr=False)  # word -> weighted count, for keywords
+    index_terms: Any = field(default=None, repr=False)  # field -> search.TermCounts, for the search index
 
     @property
     def paragraphs(self) -> list[str]:
@@ -179,6 +180,10 @@ class Page:
     lines: list[str] = field(default_factory=list, repr=False)
     first_line: int = 1
     ledger: list[LedgerEntry] = field(default_factory=list, repr=False)
+
+    def story_title(self, index: int) -> str:
+        """The title a story is listed and searched under: its own, or the page's with its place."""
+        return self.stories[index].title or f"{self.display_title}（{index + 1}）"
 
     @property
     def display_title(self) -> str:

@@ -22,6 +22,8 @@ every query exactly as the full index does (tests/test_search.py checks this).
 from __future__ import annotations
 
 import gzip
+from array import array
+from collections import Counter
 import json
 import math
 import re
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+import numpy as np
 from lunr.builder import Builder
 from lunr.index import Index
 from lunr.query import QueryPresence
@@ -63,8 +66,7 @@ _WORD3_RE = re.compile(f"^[{CJK}]{{3,}}$")
 
 def index_tokens(text: str, seg) -> list[str]:
     """The tokens indexed for `text` (see the module docstring). `seg` is a segment.Segmenter
-    (or a jieba tokenizer)."""
-    seg = segment.as_segmenter(seg)
+    (or a jieba tokenizer); None leaves out jieba's words."""
     tokens: list[str] = []
     for match in RUN_RE.finditer(fold(text)):
         run = match.group()
@@ -77,7 +79,8 @@ def index_tokens(text: str, seg) -> list[str]:
         else:
             tokens.append(run)
             tokens.extend(run[i:] for i in range(1, len(run) - 1))
-    tokens.extend(fold(w) for w in seg.search_words(text) if _WORD3_RE.match(w))
+    if seg is not None:
+        tokens.extend(fold(w) for w in segment.as_segmenter(seg).search_words(text) if _WORD3_RE.match(w))
     return tokens
 
 
@@ -106,98 +109,181 @@ def query_tokens(term: str) -> list[QueryToken]:
     return out
 
 
-def shard_of(term: str, shards: int) -> int:
-    return ord(term[0]) % shards
+def word_tokens(word: str) -> list[str]:
+    """Index tokens of a text that is one word already (a keyword, a theme name): its characters'
+    tokens, and the word itself when it is three or more Chinese characters. No jieba needed."""
+    tokens = index_tokens(word, None)
+    if _WORD3_RE.match(fold(word)):
+        tokens.append(fold(word))
+    return tokens
+
+
+@dataclass
+class TermCounts:
+    """One field's index tokens, counted: the distinct terms in first-seen order joined by NUL
+    (tokens never hold one), and how often each occurs. Compact to pickle and to keep in memory
+    for thousands of stories."""
+
+    terms: str
+    counts: array
+
+    @classmethod
+    def of(cls, tokens: list[str]) -> "TermCounts":
+        counted = Counter(tokens)
+        return cls("\0".join(counted), array("I", counted.values()))
+
+    def term_list(self) -> list[str]:
+        return self.terms.split("\0") if self.terms else []
+
+
+def _text_fields(story, title: str) -> dict[str, str]:
+    from .themes import story_texts
+
+    texts = story_texts(story)
+    texts["title"] = title
+    return texts
+
+
+def story_terms(story, title: str, seg) -> dict[str, TermCounts]:
+    """The per-story part of this stage: the counted tokens of the title, lead, body and captions.
+    Build workers run it on both cores and the page cache keeps it (Story.index_terms)."""
+    return {name: TermCounts.of(index_tokens(text, seg) if text else []) for name, text in _text_fields(story, title).items()}
+
+
+def prepare_page(page, seg) -> None:
+    for i, story in enumerate(page.stories):
+        story.index_terms = story_terms(story, page.story_title(i), seg)
+
+
+def _global_fields(entry: SiteStory) -> dict[str, list[str]]:
+    """The fields that depend on the whole archive (keywords, themes): tokenised at index time."""
+    return {
+        "keywords": [t for k in entry.story.keywords for t in word_tokens(k)],
+        "themes": [t for theme in entry.themes for t in word_tokens(theme.name)],
+        "theme": [t.slug for t in entry.themes],
+    }
 
 
 def story_fields(entry: SiteStory, seg) -> dict[str, list[str]]:
-    from .themes import story_texts
-
-    story = entry.story
-    texts = story_texts(story)
-    texts["title"] = entry.title
-    fields = {name: index_tokens(text, seg) if text else [] for name, text in texts.items()}
-    fields["keywords"] = [t for k in story.keywords for t in index_tokens(k, seg)]
-    fields["themes"] = [t for theme in entry.themes for t in index_tokens(theme.name, seg)]
-    fields["theme"] = [t.slug for t in entry.themes]
+    """Every field's tokens in full, in order: what stock lunr.py is given in the tests that check
+    build_index against it."""
+    fields = {name: index_tokens(text, seg) if text else [] for name, text in _text_fields(entry.story, entry.title).items()}
+    fields.update(_global_fields(entry))
     return fields
 
 
-class CountingBuilder(Builder):
-    """lunr.py's Builder, made fast for long Chinese fields, with the same result.
+@dataclass
+class IndexArrays:
+    """The whole lunr index as flat arrays, one row per (term, field, document) posting: what the
+    shards are cut from. `terms[i]` is the term with lunr's term index i; `score` is the posting's
+    BM25 weight in thousandths (lunr rounds weights to three places)."""
 
-    Builder.add wraps every token occurrence in a Token with a deep-copied metadata dict, and
-    _create_field_vectors inserts each field's terms into a sorted vector in first-seen order
-    (quadratic for fields of thousands of terms). With an empty pipeline and no metadata, the same
-    inverted index, term frequencies, field lengths and vectors come from counting each field's
-    tokens and inserting terms in index order. tests/test_search.py checks that the serialised
-    index equals stock lunr.py's, byte for byte."""
-
-    def add(self, doc, attributes=None):
-        from collections import Counter
-
-        from lunr.field_ref import FieldRef
-
-        doc_ref = str(doc[self._ref])
-        self._documents[doc_ref] = attributes or {}
-        self.document_count += 1
-        for field_name in self._fields:
-            tokens = [str(t).lower() for t in (doc[field_name] or [])]
-            field_ref = str(FieldRef(doc_ref, field_name))
-            counts = Counter(tokens)  # keeps first-seen order, as the per-token loop did
-            self.field_term_frequencies[field_ref] = counts
-            self.field_lengths[field_ref] = len(tokens)
-            for term in counts:
-                posting = self.inverted_index.get(term)
-                if posting is None:
-                    posting = {name: {} for name in self._fields}
-                    posting["_index"] = self.term_index
-                    self.term_index += 1
-                    self.inverted_index[term] = posting
-                posting[field_name].setdefault(doc_ref, {})
-
-    def _create_field_vectors(self):
-        """lunr.py's BM25 expression, term by term in index order, each vector handed to Vector
-        whole (Vector.insert searches for every element's place)."""
-        from lunr.field_ref import FieldRef
-        from lunr.idf import idf as lunr_idf
-        from lunr.vector import Vector
-
-        k1, b = self._k1, self._b
-        idf_cache: dict = {}
-        vectors = {}
-        for field_ref, counts in self.field_term_frequencies.items():
-            ref = FieldRef.from_string(field_ref)
-            field_name = ref.field_name
-            field_length = self.field_lengths[field_ref]
-            field_boost = self._fields[field_name].boost
-            doc_boost = self._documents[ref.doc_ref].get("boost", 1)
-            avg = self.average_field_length[field_name]
-            elements = []
-            for index, term, tf in sorted((self.inverted_index[t]["_index"], t, tf) for t, tf in counts.items()):
-                idf = idf_cache.get(term)
-                if idf is None:
-                    idf = idf_cache[term] = lunr_idf(self.inverted_index[term], self.document_count)
-                score = idf * ((k1 + 1) * tf) / (k1 * (1 - b + b * (field_length / avg)) + tf)
-                score *= field_boost
-                score *= doc_boost
-                elements.extend((index, round(score, 3)))
-            vectors[field_ref] = Vector(elements)
-        self.field_vectors = vectors
+    fields: list
+    terms: list
+    doc: np.ndarray
+    field: np.ndarray
+    term: np.ndarray
+    score: np.ndarray
+    docs: int
 
 
-def build_full_index(site: Site, seg, builder_class=None) -> dict:
-    seg = segment.as_segmenter(seg)
-    builder = (builder_class or CountingBuilder)()
+def _lunr_round_milli(score):
+    """round(score, 3) * 1000 as integers, exactly as Python rounds (lunr.py's Vector.serialize):
+    rint on the scaled value, except where it lies within a hair of .5, which Python decides."""
+    scaled = score * 1000
+    milli = np.rint(scaled)
+    near = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for i in near.tolist():
+        milli[i] = round(round(float(score[i]), 3) * 1000)
+    return milli.astype(np.int64)
+
+
+def build_index(site: Site, seg=None) -> IndexArrays:
+    """lunr.py's Builder, vectorised. For each document and field lunr counts term frequencies,
+    numbers terms in first-seen order, and weighs each posting with BM25 (k1 1.2, b 0.75, idf
+    from the postings in all fields, the field's boost). Here the counts come from the pages (the
+    workers counted them), and the weights are computed for all postings at once with numpy.
+    tests/test_search.py checks the result against stock lunr.py, byte for byte."""
+    seg = segment.as_segmenter(seg) if seg is not None else None
+    names = [name for name, _ in FIELDS]
+    vocab: dict[str, int] = {}
+    raw_parts, tf_parts, lengths, sizes = [], [], [], []
+    for entry in site.latest:
+        per_field = entry.story.index_terms
+        if per_field is None:
+            per_field = story_terms(entry.story, entry.title, seg)
+        counted = dict(per_field)
+        counted.update((name, TermCounts.of(tokens)) for name, tokens in _global_fields(entry).items())
+        for name in names:
+            tc = counted[name]
+            terms = tc.term_list()
+            missing = set(terms).difference(vocab)
+            for t in sorted(missing):
+                vocab[t] = len(vocab)
+            raw_parts.append(np.fromiter(map(vocab.__getitem__, terms), np.int32, len(terms)))
+            tfs = np.frombuffer(tc.counts, dtype=np.uint32) if len(tc.counts) else np.zeros(0, np.uint32)
+            tf_parts.append(tfs)
+            lengths.append(int(tfs.sum()))
+            sizes.append(len(terms))
+    docs = len(site.latest)
+    n_fields = len(names)
+    sizes_a = np.asarray(sizes, dtype=np.int64)
+    raw = np.concatenate(raw_parts) if raw_parts else np.zeros(0, np.int32)
+    tf = np.concatenate(tf_parts).astype(np.float64) if tf_parts else np.zeros(0)
+    chunk = np.arange(len(sizes), dtype=np.int64)
+    doc = np.repeat(chunk // n_fields, sizes_a).astype(np.int32)
+    fld = np.repeat(chunk % n_fields, sizes_a).astype(np.int8)
+    length = np.repeat(np.asarray(lengths, dtype=np.float64), sizes_a)
+    # lunr numbers terms in the order it first meets them
+    uniq, first = np.unique(raw, return_index=True)
+    order = uniq[np.argsort(first, kind="stable")]
+    lunr_of_raw = np.empty(len(vocab), dtype=np.int32)
+    lunr_of_raw[order] = np.arange(len(order), dtype=np.int32)
+    term = lunr_of_raw[raw]
+    by_raw = list(vocab)
+    terms = [by_raw[r] for r in order.tolist()]
+    # BM25 with lunr.py's operations in lunr.py's order (float64 throughout, as Python floats)
+    k1, b = 1.2, 0.75
+    df = np.bincount(term, minlength=len(terms))
+    idf_of = {d: math.log(1 + abs((docs - d + 0.5) / (d + 0.5))) for d in np.unique(df).tolist()}
+    idf = np.array([idf_of[d] for d in df.tolist()], dtype=np.float64) if len(terms) else np.zeros(0)
+    total = np.bincount(np.arange(len(lengths)) % n_fields, weights=np.asarray(lengths, dtype=np.float64), minlength=n_fields) if lengths else np.zeros(n_fields)
+    avg = np.array([int(total[f]) / docs if docs else 0.0 for f in range(n_fields)], dtype=np.float64)
+    boost = np.array([float(bst) for _, bst in FIELDS])
+    score = idf[term] * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / avg[fld])) + tf)
+    score = score * boost[fld]
+    return IndexArrays(names, terms, doc, fld, term, _lunr_round_milli(score), docs)
+
+
+def to_lunr(ix: IndexArrays) -> dict:
+    """The index in lunr's serialised form, as lunr.py's Index.serialize writes it."""
+    from lunr import __TARGET_JS_VERSION__
+
+    postings: dict[int, dict] = {}
+    vectors: dict[str, list] = {f"{name}/{d}": [] for d in range(ix.docs) for name in ix.fields}
+    order = np.lexsort((ix.term, ix.field, ix.doc))
+    for d, f, t, s in zip(ix.doc[order].tolist(), ix.field[order].tolist(), ix.term[order].tolist(), ix.score[order].tolist()):
+        posting = postings.get(t)
+        if posting is None:
+            posting = postings[t] = {**{name: {} for name in ix.fields}, "_index": t}
+        posting[ix.fields[f]][str(d)] = {}
+        vectors[f"{ix.fields[f]}/{d}"].extend((t, s / 1000))
+    inverted = sorted(([ix.terms[t], p] for t, p in postings.items()), key=lambda e: e[0])
+    return {"version": __TARGET_JS_VERSION__, "fields": list(ix.fields), "fieldVectors": [[k, v] for k, v in vectors.items()],
+            "invertedIndex": inverted, "pipeline": []}
+
+
+def stock_lunr_index(site: Site, seg) -> dict:
+    """The same documents through stock lunr.py (slow; tests only)."""
+    
+    builder = Builder()
     builder.pipeline.reset()
     builder.search_pipeline.reset()
     builder.ref("id")
-    for name, boost in FIELDS:
-        builder.field(name, boost=boost)
+    for name, bst in FIELDS:
+        builder.field(name, boost=bst)
     for ref, entry in enumerate(site.latest):
-        doc = {"id": str(ref)}
-        doc.update(story_fields(entry, seg))
-        builder.add(doc)
+        builder.add({"id": str(ref), **story_fields(entry, seg)})
     return builder.build().serialize()
 
 
@@ -207,45 +293,49 @@ def fold_table(site_chars: set[str]) -> dict[str, str]:
     return {t: s for t, s in sorted(t2s_table().items()) if s in site_chars and t not in site_chars}
 
 
-def estimate_compact_bytes(full: dict) -> int:
-    """About how many bytes shard_index's output takes, from counts (serialising the index just
-    to measure it costs seconds): each posting, document reference and vector entry."""
-    total = 0
-    for term, posting in full["invertedIndex"]:
-        total += 3 * len(term) + 10
-        for name in full["fields"]:
-            refs = posting.get(name)
-            if refs:
-                total += 3 + sum(len(r) + 1 for r in refs)
-    for field_ref, elements in full["fieldVectors"]:
-        total += len(field_ref) + 6 + 6 * len(elements)
-    return total
+def shard_of(term: str, shards: int) -> int:
+    return ord(term[0]) % shards
 
 
-def shard_index(full: dict, shards: int) -> list[dict]:
-    """Split the full lunr index by the first character of each term. Shards use a compact
-    transport form (lunr lists every field in every posting, empty or not):
-    postings ``[term, termIndex, [fieldNo, ref, ref…], …]`` and vectors ``[fieldNo, ref, [termIndex,
-    score, …]]``; merge_shards (and search.js) expand them back into lunr's own format."""
-    fields = full["fields"]
-    parts = [{"p": [], "v": []} for _ in range(shards)]
-    term_shard = {}
-    for term, posting in full["invertedIndex"]:
-        k = shard_of(term, shards)
-        term_shard[posting["_index"]] = k
-        entry = [term, posting["_index"]]
-        for n, name in enumerate(fields):
-            refs = posting.get(name) or {}
-            if refs:
-                entry.append([n] + [int(r) for r in refs])
-        parts[k]["p"].append(entry)
-    for field_ref, elements in full["fieldVectors"]:
-        name, ref = field_ref.split("/", 1)
-        split: dict[int, list] = {}
-        for i in range(0, len(elements), 2):
-            split.setdefault(term_shard[elements[i]], []).extend(elements[i : i + 2])
-        for k, els in split.items():
-            parts[k]["v"].append([fields.index(name), int(ref), els])
+def shard_count(ix: IndexArrays) -> int:
+    """Enough shards that each holds about TARGET_SHARD_BYTES of JSON, estimated from counts: a
+    term costs its text and index, a posting its field, document delta and weight."""
+    estimate = sum(3 * len(t) + 10 for t in ix.terms) + 9 * len(ix.doc)
+    return max(1, min(MAX_SHARDS, math.ceil(estimate / TARGET_SHARD_BYTES)))
+
+
+def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
+    """Split the index by the first character of each term. A shard is columnar JSON:
+    ``t`` its terms (sorted), ``i`` their lunr term indexes, ``n`` how many postings each has;
+    then per posting, in term, field, document order, ``f`` the field number, ``d`` the document
+    (as the gap from the previous posting of the same term and field, else absolute) and ``w``
+    the weight in thousandths. A posting is both an inverted-index entry and a field-vector
+    element, so this is all lunr's index holds; merge_shards (and search.js) expand it back."""
+    term_shard = np.array([ord(t[0]) % shards for t in ix.terms], dtype=np.int32)
+    rank = np.empty(len(ix.terms), dtype=np.int32)
+    rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(len(ix.terms), dtype=np.int32)
+    order = np.lexsort((ix.doc, ix.field, rank[ix.term], term_shard[ix.term]))
+    term = ix.term[order]
+    field = ix.field[order]
+    doc = ix.doc[order]
+    weight = ix.score[order]
+    same = np.zeros(len(term), dtype=bool)
+    same[1:] = (term[1:] == term[:-1]) & (field[1:] == field[:-1])
+    gap = doc.astype(np.int64)
+    gap[1:] = np.where(same[1:], doc[1:].astype(np.int64) - doc[:-1], gap[1:])
+    bounds = np.searchsorted(term_shard[term], np.arange(shards + 1))
+    parts = []
+    for k in range(shards):
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        t = term[lo:hi]
+        if hi > lo:
+            starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
+            distinct = t[starts]
+            counts = np.diff(np.r_[starts, hi - lo])
+        else:
+            distinct, counts = t[:0], t[:0]
+        parts.append({"t": [ix.terms[i] for i in distinct.tolist()], "i": distinct.tolist(), "n": counts.tolist(),
+                      "f": field[lo:hi].tolist(), "d": gap[lo:hi].tolist(), "w": weight[lo:hi].tolist()})
     return parts
 
 
@@ -254,20 +344,18 @@ def merge_shards(meta: dict, parts: Iterable[dict]) -> dict:
     fields = meta["fields"]
     inverted, vectors = [], {}
     for part in parts:
-        for term, index, *postings in part["p"]:
-            posting = {"_index": index}
-            for name in fields:
-                posting[name] = {}
-            for field_no, *refs in postings:
-                posting[fields[field_no]] = {str(r): {} for r in refs}
+        j = 0
+        for term, index, n in zip(part["t"], part["i"], part["n"]):
+            posting = {**{name: {} for name in fields}, "_index": index}
+            doc = prev_field = None
+            for f, d, w in zip(part["f"][j : j + n], part["d"][j : j + n], part["w"][j : j + n]):
+                doc = doc + d if f == prev_field else d
+                prev_field = f
+                posting[fields[f]][str(doc)] = {}
+                vectors.setdefault(f"{fields[f]}/{doc}", []).append((index, w / 1000))
+            j += n
             inverted.append([term, posting])
-        for field_no, ref, elements in part["v"]:
-            vectors.setdefault(f"{fields[field_no]}/{ref}", []).extend(elements)
-    merged_vectors = []
-    for field_ref in sorted(vectors):
-        els = vectors[field_ref]
-        pairs = sorted(zip(els[0::2], els[1::2]))
-        merged_vectors.append([field_ref, [x for pair in pairs for x in pair]])
+    merged_vectors = [[ref, [x for pair in sorted(vectors[ref]) for x in pair]] for ref in sorted(vectors)]
     inverted.sort(key=lambda e: e[0])
     return {"version": meta["version"], "fields": fields, "fieldVectors": merged_vectors, "invertedIndex": inverted, "pipeline": []}
 
@@ -325,7 +413,15 @@ def pack(data) -> bytes:
     """Shards and documents are stored gzip-compressed (fixed mtime, so builds are byte-identical)
     as .bin files: no web server assumes an encoding for .bin, so the browser always receives these
     bytes and unpacks them itself (DecompressionStream), as Pagefind does with its own files."""
-    return gzip.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 9, mtime=0)
+    return _gzip(_dump(data))
+
+
+def _dump(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, 9, mtime=0)
 
 
 def unpack(data: bytes):
@@ -334,49 +430,57 @@ def unpack(data: bytes):
     return json.loads(data.decode("utf-8"))
 
 
+def _search_doc(entry: SiteStory) -> dict:
+    story = entry.story
+    text = "\n".join(filter(None, [*story.summary, *story.paragraphs, *(c.text for c in story.captions)]))
+    return {"title": entry.title, "url": entry.url, "date": entry.date.display, "iso": entry.date.iso,
+            "column": story.column, "text": text[:SNIPPET_TEXT_CHARS]}
+
+
+def _write_packed(path: Path, data: bytes) -> None:
+    path.write_bytes(_gzip(data))
+
+
 def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
     """Build the index and write search/index/meta.json, search/index/<k>.bin (shards) and
-    search/docs/<ref>.bin (what a result shows). Returns figures for the build report and bench."""
+    search/docs/<ref>.bin (what a result shows). Returns figures for the build report and bench.
+    Compression runs on two threads (zlib lets go of the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     if seg is None:
         seg = segment.Segmenter(lambda: segment.tokenizer(segment.user_dict_path(content)))
-    full = build_full_index(site, seg)
-    seg.memo.clear()  # every text has been indexed; a large archive's words are hundreds of MB
-    shards = max(1, min(MAX_SHARDS, math.ceil(estimate_compact_bytes(full) / TARGET_SHARD_BYTES)))
-    site_chars = {ch for term, _ in full["invertedIndex"] for ch in term}
+    ix = build_index(site, seg)
+    shards = shard_count(ix)
+    site_chars = {ch for term in ix.terms for ch in term}
     meta = {
-        "version": full["version"],
-        "fields": full["fields"],
+        "version": LUNR_VERSION,
+        "format": 2,
+        "fields": ix.fields,
         "searchFields": SEARCH_FIELDS,
         "shards": shards,
-        "docs": len(site.latest),
+        "docs": ix.docs,
         "wholeWordBoost": WHOLE_WORD_BOOST,
         "fold": "".join(f"{t}{s}" for t, s in fold_table(site_chars).items()),
     }
     folder = out / "search" / "index"
     folder.mkdir(parents=True, exist_ok=True)
-    files = []
-    compact_bytes = 0
-    for k, part in enumerate(shard_index(full, shards)):
-        data = json.dumps(part, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        compact_bytes += len(data)
-        (folder / f"{k}.bin").write_bytes(gzip.compress(data, 9, mtime=0))
-        files.append(f"search/index/{k}.bin")
-    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-    files.append("search/index/meta.json")
     docs = out / "search" / "docs"
     docs.mkdir(parents=True, exist_ok=True)
-    for ref, entry in enumerate(site.latest):
-        story = entry.story
-        text = "\n".join(filter(None, [*story.summary, *story.paragraphs, *(c.text for c in story.captions)]))
-        doc = {
-            "title": entry.title,
-            "url": entry.url,
-            "date": entry.date.display,
-            "iso": entry.date.iso,
-            "column": story.column,
-            "text": text[:SNIPPET_TEXT_CHARS],
-        }
-        (docs / f"{ref}.bin").write_bytes(pack(doc))
-        files.append(f"search/docs/{ref}.bin")
-    return {"files": files, "compact_bytes": compact_bytes, "shards": shards,
-            "terms": len(full["invertedIndex"]), "meta": meta}
+    files = []
+    compact_bytes = 0
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = []
+        for k, part in enumerate(shard_index(ix, shards)):
+            data = _dump(part)
+            compact_bytes += len(data)
+            jobs.append(pool.submit(_write_packed, folder / f"{k}.bin", data))
+            files.append(f"search/index/{k}.bin")
+        for ref, entry in enumerate(site.latest):
+            jobs.append(pool.submit(_write_packed, docs / f"{ref}.bin", _dump(_search_doc(entry))))
+            files.append(f"search/docs/{ref}.bin")
+        for job in jobs:
+            job.result()
+    (folder / "meta.json").write_text(_dump(meta).decode("utf-8"), encoding="utf-8")
+    files.append("search/index/meta.json")
+    return {"files": files, "compact_bytes": compact_bytes, "shards": shards, "terms": len(ix.terms), "meta": meta}

@@ -57,7 +57,7 @@ class SiteStory:
 
     @property
     def title(self) -> str:
-        return self.story.title or f"{self.page.title}（{self.index + 1}）"
+        return self.page.page.story_title(self.index)
 
     @property
     def date(self):

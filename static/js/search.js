@@ -93,29 +93,29 @@
     });
   }
 
-  /* search.merge_shards: compact shards → one serialised lunr index */
+  /* search.merge_shards: columnar shards (terms, then one row per posting) → one serialised lunr
+   * index. A posting is an inverted-index entry and a field-vector element at once. */
   function merge() {
     var fields = meta.fields, inverted = [], vectors = {};
     Object.keys(shards).forEach(function (k) {
-      var part = shards[k];
-      part.p.forEach(function (entry) {
-        var posting = { _index: entry[1] };
+      var part = shards[k], j = 0;
+      for (var t = 0; t < part.t.length; t++) {
+        var index = part.i[t], posting = {}, doc = 0, prevField = -1;
         fields.forEach(function (f) { posting[f] = {}; });
-        for (var i = 2; i < entry.length; i++) {
-          var p = entry[i], field = fields[p[0]];
-          for (var j = 1; j < p.length; j++) posting[field][String(p[j])] = {};
+        posting._index = index;
+        for (var end = j + part.n[t]; j < end; j++) {
+          var f = part.f[j];
+          doc = f === prevField ? doc + part.d[j] : part.d[j];
+          prevField = f;
+          posting[fields[f]][String(doc)] = {};
+          var ref = fields[f] + "/" + doc;
+          (vectors[ref] = vectors[ref] || []).push([index, part.w[j] / 1000]);
         }
-        inverted.push([entry[0], posting]);
-      });
-      part.v.forEach(function (v) {
-        var ref = fields[v[0]] + "/" + v[1];
-        (vectors[ref] = vectors[ref] || []).push.apply(vectors[ref], v[2]);
-      });
+        inverted.push([part.t[t], posting]);
+      }
     });
     var fieldVectors = Object.keys(vectors).sort().map(function (ref) {
-      var els = vectors[ref], pairs = [];
-      for (var i = 0; i < els.length; i += 2) pairs.push([els[i], els[i + 1]]);
-      pairs.sort(function (a, b) { return a[0] - b[0]; });
+      var pairs = vectors[ref].sort(function (a, b) { return a[0] - b[0]; });
       return [ref, [].concat.apply([], pairs)];
     });
     inverted.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
