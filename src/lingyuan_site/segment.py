@@ -4,6 +4,8 @@ site's user dictionary (content/dict.txt) for local names jieba does not know (å
 from __future__ import annotations
 
 import logging
+import marshal
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -16,10 +18,37 @@ jieba.setLogLevel(logging.WARNING)
 @lru_cache(maxsize=4)
 def tokenizer(user_dict: Optional[str] = None) -> jieba.Tokenizer:
     tk = jieba.Tokenizer()
-    tk.initialize()
+    _initialize(tk)
     if user_dict and Path(user_dict).is_file():
         tk.load_userdict(user_dict)
     return tk
+
+
+def _initialize(tk: jieba.Tokenizer) -> None:
+    """tk.initialize(), four times faster. jieba keeps its prefix dictionary in a marshal cache
+    (tempdir/jieba.cache, written on first use) and reads it with marshal.load on an open file,
+    which reads a few bytes at a time (1.5 s); marshal.loads on the file's bytes takes 0.35 s.
+    Every build process (the main one and each worker) pays this once."""
+    cache = Path(tk.tmp_dir or tempfile.gettempdir()) / "jieba.cache"
+    if tk.dictionary == jieba.DEFAULT_DICT and not tk.cache_file and cache.is_file():
+        try:
+            tk.FREQ, tk.total = marshal.loads(cache.read_bytes())
+            tk.initialized = True
+            return
+        except Exception:  # a damaged cache: let jieba rebuild it
+            pass
+    tk.initialize()
+
+
+@lru_cache(maxsize=1)
+def general_idf() -> tuple[dict, float]:
+    """jieba's general-language IDF table (jieba.analyse's idf.txt) and its median, as
+    jieba.analyse.TFIDF loads them, parsed in one split instead of line by line (1.3 s â†’ 0.1 s)."""
+    # the path jieba.analyse.tfidf.DEFAULT_IDF names; importing jieba.analyse itself loads
+    # jieba.posseg's models, another second
+    items = (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_text(encoding="utf-8").split()
+    freq = dict(zip(items[0::2], map(float, items[1::2])))
+    return freq, sorted(freq.values())[len(freq) // 2]
 
 
 def user_dict_path(content: Path) -> Optional[str]:

@@ -16,7 +16,6 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -204,14 +203,6 @@ def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
                 story.themes, story.themes_from = choose(story.theme_scores, taxonomy), "tagger"
 
 
-@lru_cache(maxsize=1)
-def _general_idf() -> tuple[dict, float]:
-    import jieba.analyse
-
-    loader = jieba.analyse.TFIDF().idf_loader
-    return loader.idf_freq, loader.median_idf
-
-
 def _candidates(story: Story, seg) -> Counter:
     counts: Counter = Counter()
     for name, text in story_texts(story).items():
@@ -228,7 +219,7 @@ def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY)
     for c in counted:
         df.update(c.keys())
     n = len(stories)
-    general, median = _general_idf()
+    general, median = segment.general_idf()
     for story, counts in zip(stories, counted):
         scored = []
         for word, tf in counts.items():
