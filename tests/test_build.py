@@ -222,6 +222,11 @@ def test_all_content_is_escaped_and_pages_have_no_inline_scripts(project):
     assert "&lt;img src=x onerror=alert(1)&gt;" in page.read_text(encoding="utf-8")
 
 
+def story_file(out: Path) -> Path:
+    """A story page that shows related stories."""
+    return next(p for p in sorted(out.glob("20*/**/index.html")) if "相关" in p.read_text(encoding="utf-8") and p.parent.parent.name.isdigit() and len(p.parent.parent.name) == 2)
+
+
 def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path):
     from lingyuan_site.build import BuildOptions, build
 
@@ -234,20 +239,44 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
         return build(BuildOptions(content=content, out=out, templates=ROOT / "templates", static=ROOT / "static",
                                   cache=cache if use_cache else None))
 
-    assert go(tmp_path / "a").cache == {"hits": 0, "misses": 5}
-    assert go(tmp_path / "a").cache == {"hits": 5, "misses": 0}
+    first = go(tmp_path / "a")
+    assert first.cache == {"hits": 0, "misses": 5, "reused": 0}
+    again = go(tmp_path / "a")
+    assert again.cache["hits"] == 5 and again.cache["misses"] == 0
+    rendered_files = again.cache["reused"]
+    site = again.site
+    lists = sum(1 + sum(m.url != y.url for m in y.months) for y in site.years) + sum(1 for t in site.themes if t.stories) + len(site.keywords)
+    # every story, page and list page came from the previous site
+    assert rendered_files == len(site.stories) + len(site.pages) + lists == 22 + 5 + lists
     page = content / "2021-06-sijie-sanyin.md"
     page.write_text(page.read_text(encoding="utf-8").replace("食用菌产业年创产值6亿元", "食用菌产业年创产值7亿元"), encoding="utf-8")
     warm = go(tmp_path / "a")
-    assert warm.cache == {"hits": 4, "misses": 1}
+    assert warm.cache["hits"] == 4 and warm.cache["misses"] == 1
+    # the changed story, its page, its neighbours (prev/next titles) and the lists showing it are rendered again
+    assert 0 < warm.cache["reused"] < rendered_files - 4
     go(tmp_path / "cold", use_cache=False)
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
     story = (tmp_path / "a" / "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/index.html").read_text(encoding="utf-8")
     assert "<h1>食用菌产业年创产值7亿元</h1>" in story
+    # a file changed by hand in the published site is rendered again, not trusted
+    (tmp_path / "a" / "archive/index.html").write_text("edited", encoding="utf-8")
+    neighbour = next(p for p in (tmp_path / "a" / "2022").rglob("index.html") if p.parent.parent.name == "04")
+    neighbour.write_text("edited by hand", encoding="utf-8")
+    go(tmp_path / "a")
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+    # a template change renders everything
+    templates = tmp_path / "templates"
+    shutil_copy(ROOT / "templates", templates)
+    (templates / "story.html").write_text((templates / "story.html").read_text(encoding="utf-8").replace("相关报道", "相关稿件"), encoding="utf-8")
+    changed = build(BuildOptions(content=content, out=tmp_path / "a", templates=templates, static=ROOT / "static", cache=cache))
+    assert "相关稿件" in story_file(tmp_path / "a").read_text(encoding="utf-8")
+    assert changed.cache["reused"] == 0
+    go(tmp_path / "a")
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")
     # a deleted page leaves no stale output, and the cache forgets it
     page.unlink()
     after = go(tmp_path / "a")
-    assert after.cache == {"hits": 4, "misses": 0}
+    assert after.cache["hits"] == 4 and after.cache["misses"] == 0
     assert not (tmp_path / "a" / "pages/2021-06-sijie-sanyin").exists()
     assert not (tmp_path / "a" / "2021/06").exists()  # it was the only page of June 2021
     assert len(list((cache / "pages").glob("*.pickle"))) == 4

@@ -19,7 +19,7 @@ from .errors import SiteError
 from .load import load_file
 from .model import Page
 from .parse import parse_page
-from .render import Renderer
+from .render import RenderMemo, Renderer
 from . import search as search_stage
 from . import segment
 from . import themes as themes_stage
@@ -49,7 +49,7 @@ class BuildResult:
     search: dict = field(default_factory=dict)  # figures from the search stage
     failures: list = field(default_factory=list)  # SiteError per page left out (--keep-going)
     report: Optional[Path] = None
-    cache: dict = field(default_factory=dict)  # {"hits": n, "misses": n}
+    cache: dict = field(default_factory=dict)  # {"hits": pages, "misses": pages, "reused": rendered files}
 
 
 def find_pages(content: Path) -> list[Path]:
@@ -111,6 +111,14 @@ def _read_chunk(paths: list) -> list:
     return [_read_one(p, _WORKER_SEG, _WORKER_TAXONOMY) for p in paths]
 
 
+def files_digest(paths: list, extra: bytes = b"") -> bytes:
+    """A digest of files' names and bytes (a missing file counts as missing), for cache keys."""
+    digest = hashlib.sha256(extra)
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+    return digest.digest()
+
+
 class PageCache:
     """Parsed pages with their per-story theme and search work, one pickle per page, keyed by the page's bytes and
     display path, the inputs that change segmentation and theme scores (dict.txt, themes.yaml),
@@ -119,13 +127,7 @@ class PageCache:
     def __init__(self, folder: Path, content: Path):
         self.folder = folder / "pages"
         self.folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        for name in ("dict.txt", "themes.yaml"):
-            path = content / name
-            digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
-        for source in sorted(Path(__file__).parent.glob("*.py")):
-            digest.update(source.name.encode() + source.read_bytes())
-        self.salt = digest.digest()
+        self.salt = files_digest([content / "dict.txt", content / "themes.yaml", *sorted(Path(__file__).parent.glob("*.py"))])
         self.used: set = set()
         self.hits = self.misses = 0
 
@@ -295,7 +297,12 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         raise SiteError(str(out), f"cannot write the site here ({exc.strerror}); choose another --out") from None
     try:
         t = time.perf_counter()
-        renderer = Renderer(site, options.templates, options.static)
+        memo = None
+        if options.cache:
+            templates = sorted(p for p in Path(options.templates).rglob("*") if p.is_file())
+            salt = files_digest(templates + sorted(Path(__file__).parent.glob("*.py")), repr(config).encode())
+            memo = RenderMemo(options.cache / "render.pickle", out, salt)
+        renderer = Renderer(site, options.templates, options.static, memo)
         files = renderer.render(tmp)
         timings["render"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -312,6 +319,8 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         raise
     if cache:
         cache.prune()
+    if memo is not None:
+        memo.save(out)
     timings["total"] = time.perf_counter() - t0
     warnings = [(p.path, w) for p in pages for w in p.warnings]
     report = options.report or default_report(out)
@@ -320,4 +329,6 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     except OSError:
         report = None  # the site is built; a report we cannot write is not worth failing for
     cache_figures = {"hits": cache.hits, "misses": cache.misses} if cache else {}
+    if memo is not None:
+        cache_figures["reused"] = memo.reused  # files linked from the previous site, not rendered
     return BuildResult(site, pages, files, timings, warnings, search_info, failures, report, cache_figures)

@@ -7,8 +7,10 @@ served by hosts at any depth, so its links start from the base URL's path instea
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import re
 import shutil
 import time
@@ -135,10 +137,76 @@ def lede(story: Story, limit: int = LEDE_CHARS) -> str:
     return _clip(text, limit)
 
 
+def _card(e: Optional[SiteStory]):
+    """What a story list, a prev/next link or a related story shows of a story (macros.story_item)."""
+    if e is None:
+        return None
+    return (e.title, e.url, e.date.iso, e.date.display, e.story.column, e.page.url, e.page.title, e.lede)
+
+
+def _page_meta(spage: SitePage):
+    page = spage.page
+    return (spage.url, spage.title, page.date.iso, page.date.display, page.page, page.source, list(page.credits))
+
+
+class RenderMemo:
+    """What the last build rendered, so a rebuild renders only what changed. For each file: a
+    digest of everything its template shows (the `key` each call of Renderer.write passes, plus
+    the templates, the code and the site config) and the file's size and mtime in the previous
+    site. A file whose digest and stat still match is hard-linked from the previous site
+    instead of rendered. Kept in the build cache folder; tests/test_build.py checks that a
+    rebuild's output equals a cold build's, byte for byte."""
+
+    def __init__(self, path: Path, previous_out: Path, salt: bytes):
+        self.path, self.previous_out, self.salt = path, previous_out, salt
+        self.old: dict = {}
+        self.new: dict = {}
+        self.reused = 0
+        try:
+            with path.open("rb") as fh:
+                saved = pickle.load(fh)
+            if saved.get("salt") == salt and saved.get("out") == str(previous_out.resolve()):
+                self.old = saved["files"]
+        except Exception:  # no memo yet, or a damaged one: render everything
+            self.old = {}
+
+    def digest(self, template: str, path: str, key) -> bytes:
+        return hashlib.sha256(pickle.dumps((template, path, key), protocol=5)).digest()
+
+    def reuse(self, digest: bytes, path: str, target: Path) -> bool:
+        old = self.old.get(path)
+        if old is None or old[0] != digest:
+            return False
+        source = self.previous_out / path
+        try:
+            st = source.stat()
+            if (st.st_size, st.st_mtime_ns) != old[1:]:
+                return False
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, target)
+        except OSError:
+            return False
+        self.new[path] = old
+        self.reused += 1
+        return True
+
+    def record(self, digest: bytes, path: str, target: Path) -> None:
+        st = target.stat()
+        self.new[path] = (digest, st.st_size, st.st_mtime_ns)
+
+    def save(self, out: Path) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as fh:
+            pickle.dump({"salt": self.salt, "out": str(out.resolve()), "files": self.new}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.path)
+
+
 class Renderer:
-    def __init__(self, site: Site, templates: Path, static: Path):
+    def __init__(self, site: Site, templates: Path, static: Path, memo: Optional[RenderMemo] = None):
         self.site = site
         self.static = Path(static)
+        self.memo = memo
         if not Path(templates).is_dir():
             raise SiteError(str(templates), "template folder not found")
         self.env = Environment(
@@ -157,6 +225,7 @@ class Renderer:
             entry.description = lede(entry.story, DESCRIPTION_CHARS) or entry.title
             entry.chars = sum(len(p) for p in entry.story.paragraphs)
         self.files: list[str] = []
+        self._macros = None
 
     def abs_url(self, path: str) -> str:
         """A page's full address: https://host/base/path when base_url is absolute, else /base/path."""
@@ -170,9 +239,19 @@ class Renderer:
         except TemplateError as exc:
             raise SiteError(f"templates/{getattr(exc, 'name', None) or name}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
 
-    def write(self, out: Path, rel: str, template: str, **context) -> None:
-        """Render `template` to `rel` (a site-relative folder URL like "2022/04/x/", or a file)."""
+    def write(self, out: Path, rel: str, template: str, key=None, **context) -> None:
+        """Render `template` to `rel` (a site-relative folder URL like "2022/04/x/", or a file).
+        `key`, plain data holding everything the template shows from `context`, lets a rebuild
+        reuse the previous build's file when it has not changed (RenderMemo)."""
         path = rel + "index.html" if rel == "" or rel.endswith("/") else rel
+        digest = None
+        if key is not None and self.memo is not None:
+            digest = self.memo.digest(template, path, key)
+            if self.memo.reuse(digest, path, out / path):
+                self.files.append(path)
+                return
+        if self._macros is None:
+            self._macros = self._template("_macros.html").module
         depth = path.count("/")
         root = context.pop("root", None)
         if root is None:
@@ -185,10 +264,12 @@ class Renderer:
             root=root,
             url=rel,
             canonical=self.abs_url(rel) if self.absolute and rel != "404.html" else None,
-            macros=self.env.get_template("_macros.html").module,
+            macros=self._macros,
             kind_names=KIND_NAMES,
             **context,
         )
+        if digest is not None:
+            self.memo.record(digest, path, out / path)
 
     def _render_to(self, out: Path, path: str, template: str, **context) -> None:
         """Render `template` into the file `path` below `out`; template errors name the template."""
@@ -209,21 +290,17 @@ class Renderer:
         self.write(out, "themes/", "themes.html")
         self.write(out, "search/", "search.html")
         for year in site.years:
-            self.write(out, year.url, "list.html", heading=f"{year.year}年", intro=f"{year.year}年共{year.count}篇稿件。",
-                       groups=year.months, feed_url=None)
+            self._list(out, year.url, f"{year.year}年", f"{year.year}年共{year.count}篇稿件。", year.months)
             for month in year.months:
                 if month.url != year.url:
-                    self.write(out, month.url, "list.html", heading=month.label, intro=f"{month.label}共{len(month.stories)}篇稿件。",
-                               groups=[month], feed_url=None)
+                    self._list(out, month.url, month.label, f"{month.label}共{len(month.stories)}篇稿件。", [month])
         for theme in site.themes:
             if theme.stories:
-                self.write(out, theme.url, "list.html", heading=f"主题：{theme.name}",
-                           intro=f"{theme.description} 共{len(theme.stories)}篇稿件，最新的在前。",
-                           groups=[Group("全部稿件", theme.stories)], feed_url=theme.url + "feed.xml")
+                self._list(out, theme.url, f"主题：{theme.name}", f"{theme.description} 共{len(theme.stories)}篇稿件，最新的在前。",
+                           [Group("全部稿件", theme.stories)], feed_url=theme.url + "feed.xml")
         for keyword in site.keywords:
-            self.write(out, keyword.url, "list.html", heading=f"关键词：{keyword.word}",
-                       intro=f"含关键词“{keyword.word}”的稿件共{len(keyword.stories)}篇，最新的在前。",
-                       groups=[Group("全部稿件", keyword.stories)], feed_url=None)
+            self._list(out, keyword.url, f"关键词：{keyword.word}", f"含关键词“{keyword.word}”的稿件共{len(keyword.stories)}篇，最新的在前。",
+                       [Group("全部稿件", keyword.stories)])
         for spage in site.pages:
             self._page(out, spage)
         for entry in site.stories:
@@ -284,6 +361,10 @@ class Renderer:
         (out / "robots.txt").write_text(robots, encoding="utf-8")
         self.files.append("robots.txt")
 
+    def _list(self, out: Path, url: str, heading: str, intro: str, groups: list, feed_url: Optional[str] = None) -> None:
+        key = (heading, intro, feed_url, [(g.label, [_card(e) for e in g.stories]) for g in groups])
+        self.write(out, url, "list.html", key=key, heading=heading, intro=intro, groups=groups, feed_url=feed_url)
+
     def _page(self, out: Path, spage: SitePage) -> None:
         previous = None
         columns = {c.name: c for c in spage.page.columns}
@@ -291,23 +372,30 @@ class Renderer:
             col = entry.story.column
             entry.column_start = columns.get(col) if col and col != previous else None
             previous = col
-        self.write(out, spage.url, "page.html", spage=spage)
+        key = (_page_meta(spage), [(e.story.to_dict(), _card(e), e.chars, e.column_start and (e.column_start.name, e.column_start.label))
+                                   for e in spage.stories])
+        self.write(out, spage.url, "page.html", key=key, spage=spage)
 
     def _story(self, out: Path, entry: SiteStory) -> None:
         story = entry.story
         body = body_sections(story)
         headed = [s for s in body if s.heading]
+        article = json_ld(self.news_article(entry))
+        key = (story.to_dict(), _card(entry), entry.description, _page_meta(entry.page), _card(entry.prev), _card(entry.next),
+               [_card(r) for r in entry.related], [(t.name, t.url) for t in entry.themes], [(k.word, k.url) for k in entry.keyword_links],
+               str(article))
         self.write(
             out,
             entry.url,
             "story.html",
+            key=key,
             entry=entry,
             story=story,
             body=body,
             toc=len(headed) >= TOC_MIN_SECTIONS,
             data_groups=data_groups(story),
             keywords=entry.keyword_links,
-            json_ld=json_ld(self.news_article(entry)),
+            json_ld=article,
         )
 
     def news_article(self, entry: SiteStory) -> dict:
