@@ -164,6 +164,29 @@ class PageCache:
                 file.unlink(missing_ok=True)
 
 
+class SlugMemo:
+    """structure.SLUGS (title → pinyin slug) kept between builds in the cache folder."""
+
+    def __init__(self, folder: Path):
+        from . import structure
+
+        self.path = folder / "slugs.pickle"
+        self.slugs, self.used = structure.SLUGS, structure.SLUGS_USED
+        self.used.clear()
+        try:
+            with self.path.open("rb") as fh:
+                self.slugs.update(pickle.load(fh))
+        except Exception:  # none yet, or damaged: slugify again
+            pass
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".slugs.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump({k: v for k, v in self.slugs.items() if k in self.used}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self.path)
+
+
 def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taxonomy=None, cache: Optional[PageCache] = None) -> list[Page]:
     """Load, normalise and parse every page (on both cores for a large site, where the workers
     also do the per-story jieba work of the later stages); pages unchanged since
@@ -284,6 +307,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     timings["themes"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    slugs = SlugMemo(options.cache) if options.cache else None
     site = build_structure(published, config)
     attach_themes(site, taxonomy)
     link_related(site)
@@ -321,6 +345,8 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         cache.prune()
     if memo is not None:
         memo.save(out)
+    if slugs is not None:
+        slugs.save()
     timings["total"] = time.perf_counter() - t0
     warnings = [(p.path, w) for p in pages for w in p.warnings]
     report = options.report or default_report(out)

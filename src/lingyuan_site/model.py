@@ -100,7 +100,7 @@ class Story:
     keywords: list[str] = field(default_factory=list)
     theme_scores: list[ThemeScore] = field(default_factory=list)
     themes_from: str = "tagger"  # or "front matter"
-    keyword_counts: Any = field(default=None, repr=False)  # word -> weighted count, for keywords
+    keyword_counts: Any = field(default=None, repr=False)  # word -> local weight, for keywords (themes._candidates)
     index_terms: Any = field(default=None, repr=False)  # field -> search.TermCounts, for the search index
 
     @property

@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -203,31 +204,32 @@ def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
                 story.themes, story.themes_from = choose(story.theme_scores, taxonomy), "tagger"
 
 
-def _candidates(story: Story, seg) -> Counter:
+def _candidates(story: Story, seg) -> dict[str, float]:
+    """A story's keyword candidates with their local weight: (1 + log of the field-weighted
+    count) × jieba's general-language idf. The archive's own idf is applied across all stories
+    (assign_keywords); this part is per story, so build workers compute it."""
     counts: Counter = Counter()
     for name, text in story_texts(story).items():
         for word in seg.words(text):
             if _WORD_RE.match(word) and word not in STOPWORDS:
                 counts[word] += FIELD_WEIGHTS[name]
-    return counts
+    general, median = segment.general_idf()
+    return {word: (1 + math.log(tf)) * general.get(word, median) for word, tf in counts.items()}
 
 
 def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY) -> None:
+    """Each story's keywords: its candidates weighed by the archive's idf (words common across
+    the archive, such as 凌源, say little about one story)."""
     stories = [s for p in pages for s in p.stories]
     counted = [s.keyword_counts if s.keyword_counts is not None else _candidates(s, seg) for s in stories]
     df: Counter = Counter()
     for c in counted:
         df.update(c.keys())
     n = len(stories)
-    general, median = segment.general_idf()
-    for story, counts in zip(stories, counted):
-        scored = []
-        for word, tf in counts.items():
-            archive_idf = math.log((n + 1) / (df[word] + 0.5))
-            score = (1 + math.log(tf)) * archive_idf * general.get(word, median)
-            scored.append((-score, word))
-        scored.sort()
-        story.keywords = [w for _, w in scored[:per_story]]
+    archive_idf = {d: math.log((n + 1) / (d + 0.5)) for d in set(df.values())}
+    for story, weights in zip(stories, counted):
+        best = heapq.nsmallest(per_story, ((-(local * archive_idf[df[word]]), word) for word, local in weights.items()))
+        story.keywords = [w for _, w in best]
 
 
 def taught_tokenizer(content: Path, taxonomy: Taxonomy):
