@@ -29,6 +29,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -109,13 +110,14 @@ def query_tokens(term: str) -> list[QueryToken]:
     return out
 
 
-def word_tokens(word: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def word_tokens(word: str) -> tuple[str, ...]:
     """Index tokens of a text that is one word already (a keyword, a theme name): its characters'
     tokens, and the word itself when it is three or more Chinese characters. No jieba needed."""
     tokens = index_tokens(word, None)
     if _WORD3_RE.match(fold(word)):
         tokens.append(fold(word))
-    return tokens
+    return tuple(tokens)
 
 
 @dataclass
@@ -214,17 +216,19 @@ def build_index(site: Site, seg=None) -> IndexArrays:
             per_field = story_terms(entry.story, entry.title, seg)
         counted = dict(per_field)
         counted.update((name, TermCounts.of(tokens)) for name, tokens in _global_fields(entry).items())
-        for name in names:
-            tc = counted[name]
-            terms = tc.term_list()
-            missing = set(terms).difference(vocab)
-            for t in sorted(missing):
-                vocab[t] = len(vocab)
-            raw_parts.append(np.fromiter(map(vocab.__getitem__, terms), np.int32, len(terms)))
-            tfs = np.frombuffer(tc.counts, dtype=np.uint32) if len(tc.counts) else np.zeros(0, np.uint32)
-            tf_parts.append(tfs)
-            lengths.append(int(tfs.sum()))
-            sizes.append(len(terms))
+        # one document's fields at once: one split, one lookup pass, one array
+        fields = [counted[name] for name in names]
+        terms = "\0".join(tc.terms for tc in fields if tc.terms).split("\0") if any(tc.terms for tc in fields) else []
+        missing = set(terms).difference(vocab)
+        for t in sorted(missing):
+            vocab[t] = len(vocab)
+        raw_parts.append(np.fromiter(map(vocab.__getitem__, terms), np.int32, len(terms)))
+        counts = array("I")
+        for tc in fields:
+            counts.extend(tc.counts)
+            sizes.append(len(tc.counts))
+            lengths.append(sum(tc.counts))
+        tf_parts.append(np.frombuffer(counts, dtype=np.uint32) if counts else np.zeros(0, np.uint32))
     docs = len(site.latest)
     n_fields = len(names)
     sizes_a = np.asarray(sizes, dtype=np.int64)
@@ -421,7 +425,7 @@ def _dump(data) -> bytes:
 
 
 def _gzip(data: bytes) -> bytes:
-    return gzip.compress(data, 9, mtime=0)
+    return gzip.compress(data, 6, mtime=0)  # level 9 takes 70% longer for 0.2% fewer bytes
 
 
 def unpack(data: bytes):

@@ -241,32 +241,32 @@ def link_related(site: Site, count: int = 4, window: int = 12) -> None:
     reading order that share it: comparing every pair is quadratic (10,000 stories make 100
     million pairs), and a far-away story sharing one tag never outranks a near one sharing it."""
     groups: dict[tuple, list] = {}
+    places: list[list] = []  # per story: (its group, its position there) for each tag
     for entry in site.stories:
-        for theme in entry.themes:
-            groups.setdefault(("t", theme.slug), []).append(entry)
-        for word in entry.story.keywords:
-            groups.setdefault(("k", word), []).append(entry)
-    where = {key: {id(e): i for i, e in enumerate(entries)} for key, entries in groups.items()}
-    tags = {id(e): ({t.slug for t in e.themes}, set(e.story.keywords)) for e in site.stories}
-    for entry in site.stories:
-        mine_t, mine_k = tags[id(entry)]
-        candidates = {}
-        for key in [("t", t) for t in mine_t] + [("k", k) for k in mine_k]:
-            entries = groups[key]
-            i = where[key][id(entry)]
-            for other in entries[max(0, i - window) : i + window + 1]:
-                candidates[id(other)] = other
+        mine = []
+        for key in [("t", theme.slug) for theme in entry.themes] + [("k", word) for word in entry.story.keywords]:
+            group = groups.setdefault(key, [])
+            mine.append((group, len(group)))
+            group.append(entry)
+        places.append(mine)
+    number = {id(e): n for n, e in enumerate(site.stories)}
+    tags = [({t.slug for t in e.themes}, set(e.story.keywords)) for e in site.stories]
+    months = [_months(e.date) for e in site.stories]
+    for n, entry in enumerate(site.stories):
+        mine_t, mine_k = tags[n]
+        candidates = set()
+        for group, i in places[n]:
+            candidates.update(number[id(other)] for other in group[max(0, i - window) : i + window + 1])
+        candidates.discard(n)
         scored = []
-        for other in candidates.values():
-            if other is entry:
-                continue
-            their_t, their_k = tags[id(other)]
+        for m in candidates:
+            their_t, their_k = tags[m]
             shared = 2 * len(mine_t & their_t) + len(mine_k & their_k)
             if shared:
-                distance = abs(_months(other.date) - _months(entry.date))
-                scored.append((-shared, distance, other.url, other))
-        scored.sort(key=lambda s: s[:3])
-        entry.related = [s[3] for s in scored[:count]]
+                other = site.stories[m]
+                scored.append((-shared, abs(months[m] - months[n]), other.url, m))
+        scored.sort()
+        entry.related = [site.stories[s[3]] for s in scored[:count]]
 
 
 def _months(d) -> int:
