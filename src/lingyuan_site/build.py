@@ -330,7 +330,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         files = renderer.render(tmp)
         timings["render"] = time.perf_counter() - t
         t = time.perf_counter()
-        search_info = search_stage.write_index(site, tmp, options.content, seg)
+        search_info = search_stage.write_index(site, tmp, options.content, seg, memo)
         files += search_info["files"]
         timings["search"] = time.perf_counter() - t
         os.chmod(tmp, 0o755)

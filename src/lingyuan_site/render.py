@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import urlparse
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from markupsafe import Markup
 
 from .errors import SiteError
@@ -137,10 +137,8 @@ def lede(story: Story, limit: int = LEDE_CHARS) -> str:
     return _clip(text, limit)
 
 
-def _card(e: Optional[SiteStory]):
+def _card(e: SiteStory):
     """What a story list, a prev/next link or a related story shows of a story (macros.story_item)."""
-    if e is None:
-        return None
     return (e.title, e.url, e.date.iso, e.date.display, e.story.column, e.page.url, e.page.title, e.lede)
 
 
@@ -169,6 +167,11 @@ class RenderMemo:
                 self.old = saved["files"]
         except Exception:  # no memo yet, or a damaged one: render everything
             self.old = {}
+
+    def folder(self, name: str) -> Path:
+        path = self.path.parent / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     def digest(self, template: str, path: str, key) -> bytes:
         return hashlib.sha256(pickle.dumps((template, path, key), protocol=5)).digest()
@@ -216,6 +219,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # compiled templates kept in the build cache, as for the render memo
+            bytecode_cache=FileSystemBytecodeCache(str(memo.folder("jinja"))) if memo is not None else None,
         )
         self.base_url = site.config.base_url
         self.base_path = urlparse(self.base_url).path or "/"
@@ -226,6 +231,16 @@ class Renderer:
             entry.chars = sum(len(p) for p in entry.story.paragraphs)
         self.files: list[str] = []
         self._macros = None
+        self._cards: dict = {}
+
+    def _card(self, e: Optional[SiteStory]):
+        """_card, once per story (a story appears in many lists)."""
+        if e is None:
+            return None
+        card = self._cards.get(id(e))
+        if card is None:
+            card = self._cards[id(e)] = _card(e)
+        return card
 
     def abs_url(self, path: str) -> str:
         """A page's full address: https://host/base/path when base_url is absolute, else /base/path."""
@@ -362,7 +377,7 @@ class Renderer:
         self.files.append("robots.txt")
 
     def _list(self, out: Path, url: str, heading: str, intro: str, groups: list, feed_url: Optional[str] = None) -> None:
-        key = (heading, intro, feed_url, [(g.label, [_card(e) for e in g.stories]) for g in groups])
+        key = (heading, intro, feed_url, [(g.label, [self._card(e) for e in g.stories]) for g in groups])
         self.write(out, url, "list.html", key=key, heading=heading, intro=intro, groups=groups, feed_url=feed_url)
 
     def _page(self, out: Path, spage: SitePage) -> None:
@@ -372,7 +387,7 @@ class Renderer:
             col = entry.story.column
             entry.column_start = columns.get(col) if col and col != previous else None
             previous = col
-        key = (_page_meta(spage), [(e.story.to_dict(), _card(e), e.chars, e.column_start and (e.column_start.name, e.column_start.label))
+        key = (_page_meta(spage), [(e.story.to_dict(), self._card(e), e.chars, e.column_start and (e.column_start.name, e.column_start.label))
                                    for e in spage.stories])
         self.write(out, spage.url, "page.html", key=key, spage=spage)
 
@@ -381,8 +396,8 @@ class Renderer:
         body = body_sections(story)
         headed = [s for s in body if s.heading]
         article = json_ld(self.news_article(entry))
-        key = (story.to_dict(), _card(entry), entry.description, _page_meta(entry.page), _card(entry.prev), _card(entry.next),
-               [_card(r) for r in entry.related], [(t.name, t.url) for t in entry.themes], [(k.word, k.url) for k in entry.keyword_links],
+        key = (story.to_dict(), self._card(entry), entry.description, _page_meta(entry.page), self._card(entry.prev), self._card(entry.next),
+               [self._card(r) for r in entry.related], [(t.name, t.url) for t in entry.themes], [(k.word, k.url) for k in entry.keyword_links],
                str(article))
         self.write(
             out,

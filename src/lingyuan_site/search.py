@@ -441,14 +441,18 @@ def _search_doc(entry: SiteStory) -> dict:
             "column": story.column, "text": text[:SNIPPET_TEXT_CHARS]}
 
 
-def _write_packed(path: Path, data: bytes) -> None:
-    path.write_bytes(_gzip(data))
+def _write_packed(target: Path, data: bytes, memo=None, digest=None, path=None) -> None:
+    target.write_bytes(_gzip(data))
+    if digest is not None:
+        memo.record(digest, path, target)
 
 
-def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
+def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> dict:
     """Build the index and write search/index/meta.json, search/index/<k>.bin (shards) and
     search/docs/<ref>.bin (what a result shows). Returns figures for the build report and bench.
-    Compression runs on two threads (zlib lets go of the GIL)."""
+    Compression runs on two threads (zlib lets go of the GIL). With `memo` (render.RenderMemo), a
+    result file that has not changed is linked from the previous site. Shards are always
+    written: a story's BM25 weights move with the archive's averages, so an edit touches most."""
     from concurrent.futures import ThreadPoolExecutor
 
     if seg is None:
@@ -481,8 +485,13 @@ def write_index(site: Site, out: Path, content: Path, seg=None) -> dict:
             jobs.append(pool.submit(_write_packed, folder / f"{k}.bin", data))
             files.append(f"search/index/{k}.bin")
         for ref, entry in enumerate(site.latest):
-            jobs.append(pool.submit(_write_packed, docs / f"{ref}.bin", _dump(_search_doc(entry))))
-            files.append(f"search/docs/{ref}.bin")
+            path = f"search/docs/{ref}.bin"
+            files.append(path)
+            doc = _search_doc(entry)
+            digest = memo.digest("search-doc", path, doc) if memo is not None else None
+            if digest is not None and memo.reuse(digest, path, out / path):
+                continue
+            jobs.append(pool.submit(_write_packed, out / path, _dump(doc), memo, digest, path))
         for job in jobs:
             job.result()
     (folder / "meta.json").write_text(_dump(meta).decode("utf-8"), encoding="utf-8")
