@@ -280,3 +280,19 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
     assert not (tmp_path / "a" / "pages/2021-06-sijie-sanyin").exists()
     assert not (tmp_path / "a" / "2021/06").exists()  # it was the only page of June 2021
     assert len(list((cache / "pages").glob("*.pickle"))) == 4
+
+
+def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
+    from lingyuan_site.build import BuildOptions, build
+
+    cache = tmp_path / "cache"
+    options = dict(content=ROOT / "content", templates=ROOT / "templates", static=ROOT / "static")
+    build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    for name in ("render.pickle", "slugs.pickle"):
+        (cache / name).write_bytes(b"not a pickle")
+    for entry in (cache / "pages").glob("*.pickle"):
+        entry.write_bytes(b"\x80\x05truncated")
+    again = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    assert again.cache == {"hits": 0, "misses": 5, "reused": 0}
+    build(BuildOptions(out=tmp_path / "cold", cache=None, **options))
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")

@@ -111,6 +111,15 @@ def _read_chunk(paths: list) -> list:
     return [_read_one(p, _WORKER_SEG, _WORKER_TAXONOMY) for p in paths]
 
 
+def write_pickle(path: Path, value) -> None:
+    """Write a cache file atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(path)
+
+
 def files_digest(paths: list, extra: bytes = b"") -> bytes:
     """A digest of files' names and bytes (a missing file counts as missing), for cache keys."""
     digest = hashlib.sha256(extra)
@@ -153,10 +162,7 @@ class PageCache:
         return value
 
     def put(self, key: str, value) -> None:
-        tmp = self.folder / f".{key}.{os.getpid()}.tmp"
-        with tmp.open("wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(self.folder / f"{key}.pickle")
+        write_pickle(self.folder / f"{key}.pickle", value)
 
     def prune(self) -> None:
         for file in self.folder.glob("*.pickle"):
@@ -180,11 +186,7 @@ class SlugMemo:
             pass
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".slugs.{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump({k: v for k, v in self.slugs.items() if k in self.used}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(self.path)
+        write_pickle(self.path, {k: v for k, v in self.slugs.items() if k in self.used})
 
 
 def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taxonomy=None, cache: Optional[PageCache] = None) -> list[Page]:
@@ -344,7 +346,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     if cache:
         cache.prune()
     if memo is not None:
-        memo.save(out)
+        write_pickle(memo.path, memo.state(out))
     if slugs is not None:
         slugs.save()
     timings["total"] = time.perf_counter() - t0

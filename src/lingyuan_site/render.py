@@ -197,12 +197,9 @@ class RenderMemo:
         st = target.stat()
         self.new[path] = (digest, st.st_size, st.st_mtime_ns)
 
-    def save(self, out: Path) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as fh:
-            pickle.dump({"salt": self.salt, "out": str(out.resolve()), "files": self.new}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(self.path)
+    def state(self, out: Path) -> dict:
+        """What to keep for the next build (build.py writes it to self.path)."""
+        return {"salt": self.salt, "out": str(out.resolve()), "files": self.new}
 
 
 class Renderer:
