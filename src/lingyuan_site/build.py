@@ -67,7 +67,8 @@ def display_path(path: Path) -> str:
 
 
 PARALLEL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
-_WORKER_SEG = None
+_WORKER_SEG = None  # each worker process's Segmenter and taxonomy (_init_worker)
+_WORKER_TAXONOMY = None
 
 
 def _progress(total: int, what: str):
@@ -77,9 +78,6 @@ def _progress(total: int, what: str):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=what, unit="page", leave=False)
-
-
-_WORKER_TAXONOMY = None
 
 
 def _init_worker(content: str) -> None:
@@ -99,8 +97,8 @@ def _read_one(path: Path, seg=None, taxonomy=None):
         return None, exc
     page.ledger, page.lines = [], []
     if seg is not None and not page.draft:
-        for story in page.stories:
-            if taxonomy is not None:
+        if taxonomy is not None:
+            for story in page.stories:
                 themes_stage.prepare_story(story, taxonomy, seg)
         search_stage.prepare_page(page, seg)
         seg.memo.clear()  # each text is segmented for this page only
@@ -128,6 +126,11 @@ def files_digest(paths: list, extra: bytes = b"") -> bytes:
     return digest.digest()
 
 
+def code_files() -> list:
+    """The package's own source files: part of every cache key (a code change invalidates)."""
+    return sorted(Path(__file__).parent.glob("*.py"))
+
+
 class PageCache:
     """Parsed pages with their per-story theme and search work, one pickle per page, keyed by the page's bytes and
     display path, the inputs that change segmentation and theme scores (dict.txt, themes.yaml),
@@ -136,7 +139,7 @@ class PageCache:
     def __init__(self, folder: Path, content: Path):
         self.folder = folder / "pages"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.salt = files_digest([content / "dict.txt", content / "themes.yaml", *sorted(Path(__file__).parent.glob("*.py"))])
+        self.salt = files_digest([content / "dict.txt", content / "themes.yaml", *code_files()])
         self.used: set = set()
         self.hits = self.misses = 0
 
@@ -326,7 +329,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         memo = None
         if options.cache:
             templates = sorted(p for p in Path(options.templates).rglob("*") if p.is_file())
-            salt = files_digest(templates + sorted(Path(__file__).parent.glob("*.py")), repr(config).encode())
+            salt = files_digest(templates + code_files(), repr(config).encode())
             memo = RenderMemo(options.cache / "render.pickle", out, salt)
         renderer = Renderer(site, options.templates, options.static, memo)
         files = renderer.render(tmp)

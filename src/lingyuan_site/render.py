@@ -173,28 +173,29 @@ class RenderMemo:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
-    def digest(self, template: str, path: str, key) -> bytes:
-        return hashlib.sha256(pickle.dumps((template, path, key), protocol=5)).digest()
-
-    def reuse(self, digest: bytes, path: str, target: Path) -> bool:
+    def lookup(self, kind: str, path: str, key, out: Path) -> Optional[bytes]:
+        """Link `path` into `out` from the previous site if what it shows (`kind`, `key`) is
+        unchanged and the file is as that build left it: then None. Otherwise the digest to
+        pass to record() once the file is written."""
+        digest = hashlib.sha256(pickle.dumps((kind, path, key), protocol=5)).digest()
         old = self.old.get(path)
         if old is None or old[0] != digest:
-            return False
-        source = self.previous_out / path
+            return digest
+        source, target = self.previous_out / path, out / path
         try:
             st = source.stat()
             if (st.st_size, st.st_mtime_ns) != old[1:]:
-                return False
+                return digest
             target.parent.mkdir(parents=True, exist_ok=True)
             os.link(source, target)
         except OSError:
-            return False
+            return digest
         self.new[path] = old
         self.reused += 1
-        return True
+        return None
 
-    def record(self, digest: bytes, path: str, target: Path) -> None:
-        st = target.stat()
+    def record(self, digest: bytes, path: str, out: Path) -> None:
+        st = (out / path).stat()
         self.new[path] = (digest, st.st_size, st.st_mtime_ns)
 
     def state(self, out: Path) -> dict:
@@ -229,6 +230,7 @@ class Renderer:
         self.files: list[str] = []
         self._macros = None
         self._cards: dict = {}
+        self._models: dict = {}
 
     def _card(self, e: Optional[SiteStory]):
         """_card, once per story (a story appears in many lists)."""
@@ -238,6 +240,13 @@ class Renderer:
         if card is None:
             card = self._cards[id(e)] = _card(e)
         return card
+
+    def _model(self, story):
+        """story.to_dict(), once per story (its page's key and its own both hold it)."""
+        found = self._models.get(id(story))
+        if found is None:
+            found = self._models[id(story)] = story.to_dict()
+        return found
 
     def abs_url(self, path: str) -> str:
         """A page's full address: https://host/base/path when base_url is absolute, else /base/path."""
@@ -258,8 +267,8 @@ class Renderer:
         path = rel + "index.html" if rel == "" or rel.endswith("/") else rel
         digest = None
         if key is not None and self.memo is not None:
-            digest = self.memo.digest(template, path, key)
-            if self.memo.reuse(digest, path, out / path):
+            digest = self.memo.lookup(template, path, key, out)
+            if digest is None:
                 self.files.append(path)
                 return
         if self._macros is None:
@@ -281,7 +290,7 @@ class Renderer:
             **context,
         )
         if digest is not None:
-            self.memo.record(digest, path, out / path)
+            self.memo.record(digest, path, out)
 
     def _render_to(self, out: Path, path: str, template: str, **context) -> None:
         """Render `template` into the file `path` below `out`; template errors name the template."""
@@ -384,7 +393,7 @@ class Renderer:
             col = entry.story.column
             entry.column_start = columns.get(col) if col and col != previous else None
             previous = col
-        key = (_page_meta(spage), [(e.story.to_dict(), self._card(e), e.chars, e.column_start and (e.column_start.name, e.column_start.label))
+        key = (_page_meta(spage), [(self._model(e.story), self._card(e), e.chars, e.column_start and (e.column_start.name, e.column_start.label))
                                    for e in spage.stories])
         self.write(out, spage.url, "page.html", key=key, spage=spage)
 
@@ -393,7 +402,7 @@ class Renderer:
         body = body_sections(story)
         headed = [s for s in body if s.heading]
         article = json_ld(self.news_article(entry))
-        key = (story.to_dict(), self._card(entry), entry.description, _page_meta(entry.page), self._card(entry.prev), self._card(entry.next),
+        key = (self._model(story), self._card(entry), entry.description, _page_meta(entry.page), self._card(entry.prev), self._card(entry.next),
                [self._card(r) for r in entry.related], [(t.name, t.url) for t in entry.themes], [(k.word, k.url) for k in entry.keyword_links],
                str(article))
         self.write(

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 import numpy as np
-from lunr.builder import Builder
 from lunr.index import Index
 from lunr.query import QueryPresence
 
@@ -63,8 +62,11 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+_CJK_RE = re.compile(f"[{CJK}]")
+
+
 def _is_cjk(ch: str) -> bool:
-    return bool(re.match(f"[{CJK}]", ch))
+    return _CJK_RE.match(ch) is not None
 
 
 _WORD3_RE = re.compile(f"^[{CJK}]{{3,}}$")
@@ -120,8 +122,9 @@ def word_tokens(word: str) -> tuple[str, ...]:
     """Index tokens of a text that is one word already (a keyword, a theme name): its characters'
     tokens, and the word itself when it is three or more Chinese characters. No jieba needed."""
     tokens = index_tokens(word, None)
-    if _WORD3_RE.match(fold(word)):
-        tokens.append(fold(word))
+    folded = fold(word)
+    if _WORD3_RE.match(folded):
+        tokens.append(folded)
     return tuple(tokens)
 
 
@@ -256,8 +259,8 @@ def build_index(site: Site, seg=None) -> IndexArrays:
     df = np.bincount(term, minlength=len(terms))
     idf_of = {d: math.log(1 + abs((docs - d + 0.5) / (d + 0.5))) for d in np.unique(df).tolist()}
     idf = np.array([idf_of[d] for d in df.tolist()], dtype=np.float64) if len(terms) else np.zeros(0)
-    total = np.bincount(np.arange(len(lengths)) % n_fields, weights=np.asarray(lengths, dtype=np.float64), minlength=n_fields) if lengths else np.zeros(n_fields)
-    avg = np.array([int(total[f]) / docs if docs else 0.0 for f in range(n_fields)], dtype=np.float64)
+    totals = np.asarray(lengths, dtype=np.int64).reshape(-1, n_fields).sum(axis=0)  # lengths go doc by doc, field by field
+    avg = totals / docs if docs else np.zeros(n_fields)
     boost = np.array([float(bst) for _, bst in FIELDS])
     score = idf[term] * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / avg[fld])) + tf)
     score = score * boost[fld]
@@ -280,20 +283,6 @@ def to_lunr(ix: IndexArrays) -> dict:
     inverted = sorted(([ix.terms[t], p] for t, p in postings.items()), key=lambda e: e[0])
     return {"version": __TARGET_JS_VERSION__, "fields": list(ix.fields), "fieldVectors": [[k, v] for k, v in vectors.items()],
             "invertedIndex": inverted, "pipeline": []}
-
-
-def stock_lunr_index(site: Site, seg) -> dict:
-    """The same documents through stock lunr.py (slow; tests only)."""
-    
-    builder = Builder()
-    builder.pipeline.reset()
-    builder.search_pipeline.reset()
-    builder.ref("id")
-    for name, bst in FIELDS:
-        builder.field(name, boost=bst)
-    for ref, entry in enumerate(site.latest):
-        builder.add({"id": str(ref), **story_fields(entry, seg)})
-    return builder.build().serialize()
 
 
 def fold_table(site_chars: set[str]) -> dict[str, str]:
@@ -320,7 +309,7 @@ def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
     (as the gap from the previous posting of the same term and field, else absolute) and ``w``
     the weight in thousandths. A posting is both an inverted-index entry and a field-vector
     element, so this is all lunr's index holds; merge_shards (and search.js) expand it back."""
-    term_shard = np.array([ord(t[0]) % shards for t in ix.terms], dtype=np.int32)
+    term_shard = np.array([shard_of(t, shards) for t in ix.terms], dtype=np.int32)
     rank = np.empty(len(ix.terms), dtype=np.int32)
     rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(len(ix.terms), dtype=np.int32)
     order = np.lexsort((ix.doc, ix.field, rank[ix.term], term_shard[ix.term]))
@@ -446,10 +435,10 @@ def _search_doc(entry: SiteStory) -> dict:
             "column": story.column, "text": text[:SNIPPET_TEXT_CHARS]}
 
 
-def _write_packed(target: Path, data: bytes, memo=None, digest=None, path=None) -> None:
-    target.write_bytes(_gzip(data))
+def _write_packed(out: Path, path: str, data: bytes, memo=None, digest=None) -> None:
+    (out / path).write_bytes(_gzip(data))
     if digest is not None:
-        memo.record(digest, path, target)
+        memo.record(digest, path, out)
 
 
 def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> dict:
@@ -487,16 +476,18 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
         for k, part in enumerate(shard_index(ix, shards)):
             data = _dump(part)
             compact_bytes += len(data)
-            jobs.append(pool.submit(_write_packed, folder / f"{k}.bin", data))
             files.append(f"search/index/{k}.bin")
+            jobs.append(pool.submit(_write_packed, out, files[-1], data))
         for ref, entry in enumerate(site.latest):
             path = f"search/docs/{ref}.bin"
             files.append(path)
             doc = _search_doc(entry)
-            digest = memo.digest("search-doc", path, doc) if memo is not None else None
-            if digest is not None and memo.reuse(digest, path, out / path):
-                continue
-            jobs.append(pool.submit(_write_packed, out / path, _dump(doc), memo, digest, path))
+            digest = None
+            if memo is not None:
+                digest = memo.lookup("search-doc", path, doc, out)
+                if digest is None:
+                    continue
+            jobs.append(pool.submit(_write_packed, out, path, _dump(doc), memo, digest))
         for job in jobs:
             job.result()
     (folder / "meta.json").write_text(_dump(meta).decode("utf-8"), encoding="utf-8")

@@ -240,23 +240,22 @@ def link_related(site: Site, count: int = 4, window: int = 12) -> None:
     Candidates are, for each of a story's themes and keywords, the `window` stories nearest in
     reading order that share it: comparing every pair is quadratic (10,000 stories make 100
     million pairs), and a far-away story sharing one tag never outranks a near one sharing it."""
-    groups: dict[tuple, list] = {}
+    groups: dict[tuple, list] = {}  # tag -> the numbers of the stories holding it, in reading order
     places: list[list] = []  # per story: (its group, its position there) for each tag
-    for entry in site.stories:
+    for n, entry in enumerate(site.stories):
         mine = []
         for key in [("t", theme.slug) for theme in entry.themes] + [("k", word) for word in entry.story.keywords]:
             group = groups.setdefault(key, [])
             mine.append((group, len(group)))
-            group.append(entry)
+            group.append(n)
         places.append(mine)
-    number = {id(e): n for n, e in enumerate(site.stories)}
     tags = [({t.slug for t in e.themes}, set(e.story.keywords)) for e in site.stories]
     months = [_months(e.date) for e in site.stories]
     for n, entry in enumerate(site.stories):
         mine_t, mine_k = tags[n]
         candidates = set()
         for group, i in places[n]:
-            candidates.update(number[id(other)] for other in group[max(0, i - window) : i + window + 1])
+            candidates.update(group[max(0, i - window) : i + window + 1])
         candidates.discard(n)
         scored = []
         for m in candidates:
