@@ -2,23 +2,59 @@
 from __future__ import annotations
 
 import jieba
+import pytest
 
 from lingyuan_site import segment
+from conftest import CONTENT
 
 
-def test_fast_tokenizer_load_is_jiebas_prefix_dictionary():
+@pytest.fixture(scope="module")
+def stock():
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    return tk
+
+
+def test_fast_tokenizer_load_is_jiebas_prefix_dictionary(stock):
     ours = jieba.Tokenizer()
     segment._initialize(ours)
-    stock = jieba.Tokenizer()
-    stock.initialize()
     assert ours.initialized and ours.total == stock.total and ours.FREQ == stock.FREQ
-    assert ours.lcut("凌源市扎实推进乡村振兴") == stock.lcut("凌源市扎实推进乡村振兴")
+
+
+def test_per_character_dictionary_cuts_as_the_whole_dictionary(stock):
+    """The lazily filled tokenizer cuts every seed page (precise and search mode) exactly as jieba
+    with its whole dictionary does, while holding only a small part of it."""
+    ours = segment.Tokenizer(segment.PrefixStore.open("jieba-dict", [segment.Path(jieba.__file__).parent / "dict.txt"], segment._jieba_dictionary))
+    for page in sorted(CONTENT.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        assert ours.lcut(text) == stock.lcut(text), page.name
+        assert ours.lcut_for_search(text) == stock.lcut_for_search(text), page.name
+    assert 0 < len(ours.FREQ) < len(stock.FREQ) / 5
+    assert all(ours.FREQ[w] == stock.FREQ[w] for w in ours.FREQ)
+    for word in stock.FREQ:
+        ours.prefetch(word[:2])
+    assert ours.FREQ == stock.FREQ and ours.total == stock.total
+
+
+def test_teaching_a_word_keeps_the_dictionary_around_it(stock):
+    """add_word on a character not loaded yet loads it first: the taught word is added and no word
+    jieba already knows under that character is lost."""
+    ours = segment.Tokenizer(segment.PrefixStore.open("jieba-dict", [segment.Path(jieba.__file__).parent / "dict.txt"], segment._jieba_dictionary))
+    ours.add_word("凌源影调戏")
+    assert segment.frequency(ours, "凌源影调戏") > 0
+    assert segment.frequency(ours, "凌源") == stock.FREQ["凌源"]
+    assert ours.lcut("凌源影调戏亮相") == ["凌源影调戏", "亮相"]
 
 
 def test_general_idf_is_jieba_analyses_table():
     import jieba.analyse
 
     loader = jieba.analyse.TFIDF().idf_loader
-    freq, median = segment.general_idf()
-    assert freq == loader.idf_freq and median == loader.median_idf
-    assert freq["凌源"] > freq["乡村"] > freq["的"]  # the rarer the word, the higher its idf
+    idf = segment.general_idf()
+    assert idf.median == loader.median_idf
+    weights = idf.weights(["凌源", "乡村", "的", "不是词的词语啊"])
+    assert weights == {"凌源": loader.idf_freq["凌源"], "乡村": loader.idf_freq["乡村"], "的": loader.idf_freq["的"],
+                       "不是词的词语啊": loader.median_idf}
+    assert weights["凌源"] > weights["乡村"] > weights["的"]  # the rarer the word, the higher its idf
+    idf.weights(loader.idf_freq)
+    assert idf.table == loader.idf_freq

@@ -1,34 +1,140 @@
 """Chinese word segmentation shared by the themes and search stages: one jieba Tokenizer with the
 site's user dictionary (content/dict.txt) for local names jieba does not know (凌源影调戏 is not
-凌源/影/调戏). Building a tokenizer loads jieba's dictionary once per process (about a second)."""
+凌源/影/调戏).
+
+jieba's tables are large (its prefix dictionary holds 580,000 entries, its IDF table 350,000) and
+every build process used to load them whole: 0.6 s, most of a rebuild that segments one page. Here
+each table is split by its words' first two characters into a store (PrefixStore, written once per machine beside
+jieba's own cache) and a process loads only the parts the text it cuts can reach. Lookups stay plain
+dict lookups, so segmenting is as fast as before; tests/test_segment.py checks the tables and the
+cuts equal jieba's own."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import marshal
+import os
+import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterable, Optional
 
-import jieba
+if "pkg_resources" in sys.modules or "jieba" in sys.modules:
+    import jieba
+else:
+    # jieba finds its data files with pkg_resources when it can, and importing pkg_resources costs
+    # 0.15 s in every process; without it jieba opens the files beside its own module (its
+    # documented fallback), which is where pkg_resources would find them too.
+    sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
+    try:
+        import jieba
+    finally:
+        del sys.modules["pkg_resources"]
 
 jieba.setLogLevel(logging.WARNING)
 
+STORE_FORMAT = 3
 
-@lru_cache(maxsize=4)
-def tokenizer(user_dict: Optional[str] = None) -> jieba.Tokenizer:
+
+class PrefixStore:
+    """A word table split by each word's first two characters (one-character words by their one),
+    each part marshalled on its own and grouped by first character, in one file: opening it costs
+    a few thousand groups, and `fill(table, text)` unpacks only the groups and parts that words
+    inside `text` can be in. A part is loaded before anything is written under its key and only
+    once, so nothing is overwritten."""
+
+    def __init__(self, groups: dict[str, bytes], extra):
+        self._groups = groups  # first character → marshalled {first two characters → marshalled words}
+        self._parts: dict[str, bytes] = {}  # parts of the unpacked groups not loaded yet
+        self.extra = extra
+
+    @classmethod
+    def open(cls, name: str, sources: Iterable[Path], make: Callable[[], tuple[dict, object]]) -> "PrefixStore":
+        """The store for `sources` (keyed by their size and mtime and jieba's version), from
+        tempdir, or made with `make() -> (table, extra)` and saved there."""
+        key = hashlib.sha256(repr((STORE_FORMAT, jieba.__version__, [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sources])).encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"lingyuan-{name}-{key}.marshal"
+        try:
+            extra, groups = marshal.loads(path.read_bytes())
+            return cls(groups, extra)
+        except (OSError, EOFError, ValueError, TypeError):  # not made yet, or damaged: make it again
+            pass
+        table, extra = make()
+        parts: dict[str, dict[str, dict]] = {}
+        for word, value in table.items():
+            parts.setdefault(word[:1], {}).setdefault(word[:2], {})[word] = value
+        groups = {ch: marshal.dumps({k: marshal.dumps(words) for k, words in group.items()}) for ch, group in parts.items()}
+        try:
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps((extra, groups)))
+            os.replace(tmp, path)
+        except OSError:  # a read-only tempdir costs speed, not correctness
+            pass
+        return cls(groups, extra)
+
+    def fill(self, table: dict, text: str) -> None:
+        """Load every part a piece of `text` can be in: its characters and character pairs."""
+        keys = set(text)
+        keys.update(text[i : i + 2] for i in range(len(text) - 1))
+        self.load(table, keys)
+
+    def load(self, table: dict, keys: set[str]) -> None:
+        for ch in {k[:1] for k in keys}.intersection(self._groups):
+            self._parts.update(marshal.loads(self._groups.pop(ch)))
+        for k in keys.intersection(self._parts):
+            table.update(marshal.loads(self._parts.pop(k)))
+
+
+class Tokenizer(jieba.Tokenizer):
+    """jieba's Tokenizer with its prefix dictionary filled from a PrefixStore just before it cuts
+    (or is taught) a text. Every lookup jieba makes while cutting a text is a piece of that text,
+    so the cut is the one the whole dictionary gives."""
+
+    def __init__(self, store: PrefixStore):
+        super().__init__()
+        self._store = store
+        self.FREQ, self.total = {}, store.extra
+        self.initialized = True
+
+    def prefetch(self, text: str) -> None:
+        self._store.fill(self.FREQ, text)
+
+    def cut(self, sentence, *args, **kwargs):
+        self._store.fill(self.FREQ, sentence)
+        return super().cut(sentence, *args, **kwargs)
+
+    def add_word(self, word, freq=None, tag=None):
+        self._store.fill(self.FREQ, word)
+        super().add_word(word, freq, tag)
+
+
+def _jieba_dictionary() -> tuple[dict, int]:
     tk = jieba.Tokenizer()
     _initialize(tk)
+    return tk.FREQ, tk.total
+
+
+@lru_cache(maxsize=4)
+def tokenizer(user_dict: Optional[str] = None) -> Tokenizer:
+    store = PrefixStore.open("jieba-dict", [Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME], _jieba_dictionary)
+    tk = Tokenizer(store)
     if user_dict and Path(user_dict).is_file():
         tk.load_userdict(user_dict)
     return tk
 
 
+def frequency(tk, word: str) -> int:
+    """The dictionary frequency of `word` (0 or None when jieba does not know it as a word)."""
+    if isinstance(tk, Tokenizer):
+        tk.prefetch(word)
+    return tk.FREQ.get(word)
+
+
 def _initialize(tk: jieba.Tokenizer) -> None:
     """tk.initialize(), four times faster. jieba keeps its prefix dictionary in a marshal cache
     (tempdir/jieba.cache, written on first use) and reads it with marshal.load on an open file,
-    which reads a few bytes at a time (1.5 s); marshal.loads on the file's bytes takes 0.35 s.
-    Every build process (the main one and each worker) pays this once."""
+    which reads a few bytes at a time (1.5 s); marshal.loads on the file's bytes takes 0.35 s."""
     cache = Path(tk.tmp_dir or tempfile.gettempdir()) / "jieba.cache"
     if tk.dictionary == jieba.DEFAULT_DICT and not tk.cache_file and cache.is_file():
         try:
@@ -40,15 +146,34 @@ def _initialize(tk: jieba.Tokenizer) -> None:
     tk.initialize()
 
 
-@lru_cache(maxsize=1)
-def general_idf() -> tuple[dict, float]:
-    """jieba's general-language IDF table (jieba.analyse's idf.txt) and its median, as
-    jieba.analyse.TFIDF loads them, parsed in one split instead of line by line (1.3 s → 0.1 s)."""
-    # the path jieba.analyse.tfidf.DEFAULT_IDF names; importing jieba.analyse itself loads
-    # jieba.posseg's models, another second
-    items = (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_text(encoding="utf-8").split()
+IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"  # what jieba.analyse.tfidf.DEFAULT_IDF names
+
+
+def _jieba_idf() -> tuple[dict, float]:
+    """jieba.analyse's IDF table and its median, as jieba.analyse.TFIDF loads them, parsed in one
+    split instead of line by line (importing jieba.analyse itself loads jieba.posseg's models)."""
+    items = IDF_FILE.read_text(encoding="utf-8").split()
     freq = dict(zip(items[0::2], map(float, items[1::2])))
     return freq, sorted(freq.values())[len(freq) // 2]
+
+
+class GeneralIdf:
+    """jieba's general-language IDF, loaded by the first two characters of the words asked about."""
+
+    def __init__(self, store: PrefixStore):
+        self._store = store
+        self.table: dict[str, float] = {}
+        self.median: float = store.extra
+
+    def weights(self, words: Iterable[str]) -> dict[str, float]:
+        words = list(words)
+        self._store.load(self.table, {w[:2] for w in words})
+        return {w: self.table.get(w, self.median) for w in words}
+
+
+@lru_cache(maxsize=1)
+def general_idf() -> GeneralIdf:
+    return GeneralIdf(PrefixStore.open("jieba-idf", [IDF_FILE], _jieba_idf))
 
 
 def user_dict_path(content: Path) -> Optional[str]:

@@ -127,7 +127,7 @@ def teach_keywords(taxonomy: Taxonomy, tk) -> None:
     """A theme keyword is a word: jieba must cut it out whole (乡村振兴 is not in its dictionary)."""
     for theme in taxonomy.themes:
         for word in theme.keywords:
-            if not tk.FREQ.get(word):
+            if not segment.frequency(tk, word):
                 tk.add_word(word)
 
 
@@ -213,8 +213,8 @@ def _candidates(story: Story, seg) -> dict[str, float]:
         for word in seg.words(text):
             if _WORD_RE.match(word) and word not in STOPWORDS:
                 counts[word] += FIELD_WEIGHTS[name]
-    general, median = segment.general_idf()
-    return {word: (1 + math.log(tf)) * general.get(word, median) for word, tf in counts.items()}
+    general = segment.general_idf().weights(counts)
+    return {word: (1 + math.log(tf)) * general[word] for word, tf in counts.items()}
 
 
 def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY) -> None:
