@@ -25,6 +25,7 @@ def test_per_character_dictionary_cuts_as_the_whole_dictionary(stock):
     """The lazily filled tokenizer cuts every seed page (precise and search mode) exactly as jieba
     with its whole dictionary does, while holding only a small part of it."""
     ours = segment.Tokenizer(segment.PrefixStore.open("jieba-dict", [segment.Path(jieba.__file__).parent / "dict.txt"], segment._jieba_dictionary))
+    ours.WHOLE_AFTER = 10**9  # stay per part
     for page in sorted(CONTENT.glob("*.md")):
         text = page.read_text(encoding="utf-8")
         assert ours.lcut(text) == stock.lcut(text), page.name
@@ -43,6 +44,15 @@ def test_teaching_a_word_keeps_the_dictionary_around_it(stock):
     ours.add_word("凌源影调戏")
     assert segment.frequency(ours, "凌源影调戏") > 0
     assert segment.frequency(ours, "凌源") == stock.FREQ["凌源"]
+    assert ours.lcut("凌源影调戏亮相") == ["凌源影调戏", "亮相"]
+    # past WHOLE_AFTER characters it loads the whole dictionary and still knows what it was taught
+    ours.WHOLE_AFTER = 0
+    text = (CONTENT / "2026-01-shuangling-gongjian.md").read_text(encoding="utf-8")
+    stock_taught = jieba.Tokenizer()
+    segment._initialize(stock_taught)
+    stock_taught.add_word("凌源影调戏")
+    assert ours.lcut(text) == stock_taught.lcut(text)
+    assert ours.FREQ == stock_taught.FREQ and ours.total == stock_taught.total
     assert ours.lcut("凌源影调戏亮相") == ["凌源影调戏", "亮相"]
 
 
