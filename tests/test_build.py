@@ -229,6 +229,7 @@ def story_file(out: Path) -> Path:
 
 def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path):
     from lingyuan_site.build import BuildOptions, build
+    from lingyuan_site.errors import SiteError
 
     content = tmp_path / "content"
     shutil_copy = __import__("shutil").copytree
@@ -246,8 +247,11 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
     rendered_files = again.cache["reused"]
     site = again.site
     lists = sum(1 + sum(m.url != y.url for m in y.months) for y in site.years) + sum(1 for t in site.themes if t.stories) + len(site.keywords)
-    # every story, page and list page, and every search result file, came from the previous site
-    assert rendered_files == 2 * len(site.stories) + len(site.pages) + lists == 2 * 22 + 5 + lists
+    # every story, page and list page, every search result file and index shard came from the previous site
+    assert rendered_files == 2 * len(site.stories) + len(site.pages) + lists + again.search["shards"] == 2 * 22 + 5 + lists + again.search["shards"]
+    unchanged_story = tmp_path / "a" / site.stories[0].url / "index.html"
+    inode = unchanged_story.stat().st_ino
+    (tmp_path / "a" / "stray.txt").write_text("not built by us", encoding="utf-8")
     page = content / "2021-06-sijie-sanyin.md"
     page.write_text(page.read_text(encoding="utf-8").replace("食用菌产业年创产值6亿元", "食用菌产业年创产值7亿元"), encoding="utf-8")
     warm = go(tmp_path / "a")
@@ -256,6 +260,17 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
     assert 0 < warm.cache["reused"] < rendered_files - 4
     go(tmp_path / "cold", use_cache=False)
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+    # the rebuild updated the site in place: an unchanged file was left alone, a stray one removed
+    assert unchanged_story.stat().st_ino == inode and not (tmp_path / "a" / "stray.txt").exists()
+    # a rebuild that fails leaves the site as it was
+    before = digest(tmp_path / "a")
+    broken = content / "2026-01-shuangling-gongjian.md"
+    good_text = broken.read_text(encoding="utf-8")
+    broken.write_text(good_text.replace("date: 2026-01", "date: 2026-13", 1), encoding="utf-8")
+    with pytest.raises(SiteError):
+        go(tmp_path / "a")
+    assert digest(tmp_path / "a") == before
+    broken.write_text(good_text, encoding="utf-8")
     story = (tmp_path / "a" / "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/index.html").read_text(encoding="utf-8")
     assert "<h1>食用菌产业年创产值7亿元</h1>" in story
     # a file changed by hand in the published site is rendered again, not trusted

@@ -160,6 +160,7 @@ class RenderMemo:
         self.old: dict = {}
         self.new: dict = {}
         self.reused = 0
+        self._folders: set[Path] = set()
         try:
             with path.open("rb") as fh:
                 saved = pickle.load(fh)
@@ -173,10 +174,16 @@ class RenderMemo:
         path.mkdir(parents=True, exist_ok=True)
         return path
 
+    @property
+    def in_place(self) -> bool:
+        """Whether this build updates the previous site in place (build.commit_in_place): it
+        exists and the memo describes it. Then an unchanged file is simply left where it is."""
+        return bool(self.old) and self.previous_out.is_dir()
+
     def lookup(self, kind: str, path: str, key, out: Path) -> Optional[bytes]:
-        """Link `path` into `out` from the previous site if what it shows (`kind`, `key`) is
-        unchanged and the file is as that build left it: then None. Otherwise the digest to
-        pass to record() once the file is written."""
+        """None if what `path` shows (`kind`, `key`) is unchanged and the previous site's file is
+        as that build left it: the file is kept (left in place, or linked into `out`).
+        Otherwise the digest to pass to record() once the file is written."""
         digest = hashlib.sha256(pickle.dumps((kind, path, key), protocol=5)).digest()
         old = self.old.get(path)
         if old is None or old[0] != digest:
@@ -186,8 +193,11 @@ class RenderMemo:
             st = source.stat()
             if (st.st_size, st.st_mtime_ns) != old[1:]:
                 return digest
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, target)
+            if not self.in_place:
+                if target.parent not in self._folders:  # one mkdir per folder, not per file
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._folders.add(target.parent)
+                os.link(source, target)
         except OSError:
             return digest
         self.new[path] = old

@@ -27,6 +27,7 @@ index does (tests/test_search.py checks this).
 from __future__ import annotations
 
 import gzip
+import hashlib
 from array import array
 from collections import Counter
 import json
@@ -309,6 +310,12 @@ def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
     (as the gap from the previous posting of the same term and field, else absolute) and ``w``
     the weight in thousandths. A posting is both an inverted-index entry and a field-vector
     element, so this is all lunr's index holds; merge_shards (and search.js) expand it back."""
+    return [_shard_json(ix, *columns) for columns in _shard_columns(ix, shards)]
+
+
+def _shard_columns(ix: IndexArrays, shards: int):
+    """Each shard's columns as arrays: its distinct terms, their posting counts, and per posting
+    the field, document gap and weight (see shard_index)."""
     term_shard = np.array([shard_of(t, shards) for t in ix.terms], dtype=np.int32)
     rank = np.empty(len(ix.terms), dtype=np.int32)
     rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(len(ix.terms), dtype=np.int32)
@@ -322,7 +329,6 @@ def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
     gap = doc.astype(np.int64)
     gap[1:] = np.where(same[1:], doc[1:].astype(np.int64) - doc[:-1], gap[1:])
     bounds = np.searchsorted(term_shard[term], np.arange(shards + 1))
-    parts = []
     for k in range(shards):
         lo, hi = int(bounds[k]), int(bounds[k + 1])
         t = term[lo:hi]
@@ -332,9 +338,20 @@ def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
             counts = np.diff(np.r_[starts, hi - lo])
         else:
             distinct, counts = t[:0], t[:0]
-        parts.append({"t": [ix.terms[i] for i in distinct.tolist()], "i": distinct.tolist(), "n": counts.tolist(),
-                      "f": field[lo:hi].tolist(), "d": gap[lo:hi].tolist(), "w": weight[lo:hi].tolist()})
-    return parts
+        yield distinct, counts, field[lo:hi], gap[lo:hi], weight[lo:hi]
+
+
+def _shard_json(ix: IndexArrays, distinct, counts, field, gap, weight) -> dict:
+    return {"t": [ix.terms[i] for i in distinct.tolist()], "i": distinct.tolist(), "n": counts.tolist(),
+            "f": field.tolist(), "d": gap.tolist(), "w": weight.tolist()}
+
+
+def _shard_key(ix: IndexArrays, distinct, counts, field, gap, weight) -> bytes:
+    """Everything a shard holds, as bytes, for the render memo: a rebuild links an unchanged
+    shard from the previous site without dumping or compressing it."""
+    parts = ["\0".join([ix.terms[i] for i in distinct.tolist()]).encode("utf-8")]
+    parts += [np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in (distinct, counts, field, gap, weight)]
+    return hashlib.sha256(b"\1".join(parts)).digest()
 
 
 def merge_shards(meta: dict, parts: Iterable[dict]) -> dict:
@@ -445,8 +462,9 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
     """Build the index and write search/index/meta.json, search/index/<k>.bin (shards) and
     search/docs/<ref>.bin (what a result shows). Returns figures for the build report and bench.
     Compression runs on two threads (zlib lets go of the GIL). With `memo` (render.RenderMemo), a
-    result file that has not changed is linked from the previous site. Shards are always
-    written: a story's BM25 weights move with the archive's averages, so an edit touches most."""
+    shard or result file that has not changed is linked from the previous site (an edit moves
+    the archive's average field lengths, and with them rounded weights in about 40 % of the
+    shards). `compact_bytes` counts the uncompressed shards this build wrote."""
     from concurrent.futures import ThreadPoolExecutor
 
     if seg is None:
@@ -473,11 +491,17 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = []
-        for k, part in enumerate(shard_index(ix, shards)):
-            data = _dump(part)
+        for k, columns in enumerate(_shard_columns(ix, shards)):
+            path = f"search/index/{k}.bin"
+            files.append(path)
+            digest = None
+            if memo is not None:
+                digest = memo.lookup("search-shard", path, _shard_key(ix, *columns), out)
+                if digest is None:
+                    continue
+            data = _dump(_shard_json(ix, *columns))
             compact_bytes += len(data)
-            files.append(f"search/index/{k}.bin")
-            jobs.append(pool.submit(_write_packed, out, files[-1], data))
+            jobs.append(pool.submit(_write_packed, out, path, data, memo, digest))
         for ref, entry in enumerate(site.latest):
             path = f"search/docs/{ref}.bin"
             files.append(path)
