@@ -2,11 +2,12 @@
 site's user dictionary (content/dict.txt) for local names jieba does not know (凌源影调戏 is not
 凌源/影/调戏).
 
-jieba's tables are large (its prefix dictionary holds 580,000 entries, its IDF table 350,000) and
-every build process used to load them whole: 0.6 s, most of a rebuild that segments one page. Here
-each table is split by its words' first two characters into a store (PrefixStore, written once per machine beside
-jieba's own cache) and a process loads only the parts the text it cuts can reach. Lookups stay plain
-dict lookups, so segmenting is as fast as before; tests/test_segment.py checks the tables and the
+jieba's tables are large (its prefix dictionary holds 498,000 entries, its IDF table 350,000)
+and every build process used to load them whole: 0.6 s, most of a rebuild that segments one
+page. Here each table is split by its words' first two characters into a store (PrefixStore,
+written once per machine beside jieba's own cache) and a process loads only the parts the text
+it cuts can reach; past 30,000 characters it loads the whole dictionary. Lookups stay plain dict
+lookups, so segmenting is as fast as before; tests/test_segment.py checks the tables and the
 cuts equal jieba's own."""
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ if "pkg_resources" in sys.modules or "jieba" in sys.modules:
     import jieba
 else:
     # jieba finds its data files with pkg_resources when it can, and importing pkg_resources costs
-    # 0.15 s in every process; without it jieba opens the files beside its own module (its
-    # documented fallback), which is where pkg_resources would find them too.
+    # 0.15 s in every process; without it jieba opens the files beside its own module (the
+    # fallback in jieba/_compat.py), which is where pkg_resources would find them too.
     sys.modules["pkg_resources"] = None  # type: ignore[assignment]  # makes `import pkg_resources` fail
     try:
         import jieba
