@@ -42,8 +42,8 @@ def test_teaching_a_word_keeps_the_dictionary_around_it(stock):
     jieba already knows under that character is lost."""
     ours = segment.Tokenizer(segment.PrefixStore.open("jieba-dict", [segment.Path(jieba.__file__).parent / "dict.txt"], segment._jieba_dictionary))
     ours.add_word("凌源影调戏")
-    assert segment.frequency(ours, "凌源影调戏") > 0
-    assert segment.frequency(ours, "凌源") == stock.FREQ["凌源"]
+    assert ours.frequency("凌源影调戏") > 0
+    assert ours.frequency("凌源") == stock.FREQ["凌源"]
     assert ours.lcut("凌源影调戏亮相") == ["凌源影调戏", "亮相"]
     # past WHOLE_AFTER characters it loads the whole dictionary and still knows what it was taught
     ours.WHOLE_AFTER = 0

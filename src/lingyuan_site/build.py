@@ -295,17 +295,14 @@ def commit_in_place(tmp: Path, out: Path, files: list[str]) -> None:
     build did not produce. Runs only after everything was rendered, so a build that fails leaves
     `out` untouched; it saves the rebuild from recreating thousands of story folders (mkdir,
     links, and rmdir of the old tree, most of a swap's cost)."""
-    made: set[str] = set()
     for folder, _dirs, names in os.walk(tmp):
-        rel = os.path.relpath(folder, tmp)
-        target_dir = out if rel == "." else out / rel
-        if names and rel not in made:
+        if names:
+            target_dir = out / os.path.relpath(folder, tmp)
             target_dir.mkdir(parents=True, exist_ok=True)
-            made.add(rel)
-        for name in names:
-            os.replace(os.path.join(folder, name), target_dir / name)
+            for name in names:
+                os.replace(os.path.join(folder, name), target_dir / name)
     keep = set(files)
-    for folder, dirs, names in os.walk(out, topdown=False):
+    for folder, _dirs, names in os.walk(out, topdown=False):
         rel = os.path.relpath(folder, out)
         for name in names:
             path = name if rel == "." else f"{rel}/{name}"

@@ -168,17 +168,14 @@ class RenderMemo:
                 self.old = saved["files"]
         except Exception:  # no memo yet, or a damaged one: render everything
             self.old = {}
+        # the build updates the previous site in place (build.commit_in_place) when it exists
+        # and this memo describes it; then an unchanged file is simply left where it is
+        self.in_place = bool(self.old) and previous_out.is_dir()
 
     def folder(self, name: str) -> Path:
         path = self.path.parent / name
         path.mkdir(parents=True, exist_ok=True)
         return path
-
-    @property
-    def in_place(self) -> bool:
-        """Whether this build updates the previous site in place (build.commit_in_place): it
-        exists and the memo describes it. Then an unchanged file is simply left where it is."""
-        return bool(self.old) and self.previous_out.is_dir()
 
     def lookup(self, kind: str, path: str, key, out: Path) -> Optional[bytes]:
         """None if what `path` shows (`kind`, `key`) is unchanged and the previous site's file is

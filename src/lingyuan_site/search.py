@@ -310,12 +310,12 @@ def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
     (as the gap from the previous posting of the same term and field, else absolute) and ``w``
     the weight in thousandths. A posting is both an inverted-index entry and a field-vector
     element, so this is all lunr's index holds; merge_shards (and search.js) expand it back."""
-    return [_shard_json(ix, *columns) for columns in _shard_columns(ix, shards)]
+    return [_shard_json(*columns) for columns in _shard_columns(ix, shards)]
 
 
 def _shard_columns(ix: IndexArrays, shards: int):
-    """Each shard's columns as arrays: its distinct terms, their posting counts, and per posting
-    the field, document gap and weight (see shard_index)."""
+    """Each shard's columns: its terms (text and lunr index), their posting counts, and per
+    posting the field, document gap and weight (see shard_index)."""
     term_shard = np.array([shard_of(t, shards) for t in ix.terms], dtype=np.int32)
     rank = np.empty(len(ix.terms), dtype=np.int32)
     rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(len(ix.terms), dtype=np.int32)
@@ -338,19 +338,17 @@ def _shard_columns(ix: IndexArrays, shards: int):
             counts = np.diff(np.r_[starts, hi - lo])
         else:
             distinct, counts = t[:0], t[:0]
-        yield distinct, counts, field[lo:hi], gap[lo:hi], weight[lo:hi]
+        yield [ix.terms[i] for i in distinct.tolist()], distinct, counts, field[lo:hi], gap[lo:hi], weight[lo:hi]
 
 
-def _shard_json(ix: IndexArrays, distinct, counts, field, gap, weight) -> dict:
-    return {"t": [ix.terms[i] for i in distinct.tolist()], "i": distinct.tolist(), "n": counts.tolist(),
-            "f": field.tolist(), "d": gap.tolist(), "w": weight.tolist()}
+def _shard_json(terms, distinct, counts, field, gap, weight) -> dict:
+    return {"t": terms, "i": distinct.tolist(), "n": counts.tolist(), "f": field.tolist(), "d": gap.tolist(), "w": weight.tolist()}
 
 
-def _shard_key(ix: IndexArrays, distinct, counts, field, gap, weight) -> bytes:
-    """Everything a shard holds, as bytes, for the render memo: a rebuild links an unchanged
-    shard from the previous site without dumping or compressing it."""
-    parts = ["\0".join([ix.terms[i] for i in distinct.tolist()]).encode("utf-8")]
-    parts += [np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in (distinct, counts, field, gap, weight)]
+def _shard_key(terms, *arrays) -> bytes:
+    """Everything a shard holds, as bytes, for the render memo: a rebuild keeps an unchanged
+    shard without dumping or compressing it."""
+    parts = ["\0".join(terms).encode("utf-8")] + [np.ascontiguousarray(a, dtype=np.int64).tobytes() for a in arrays]
     return hashlib.sha256(b"\1".join(parts)).digest()
 
 
@@ -491,27 +489,25 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = []
+
+        def emit(kind: str, path: str, key, data) -> int:
+            """Write `data()` to `path` unless the memo keeps the previous file; bytes written."""
+            files.append(path)
+            digest = None
+            if memo is not None:
+                digest = memo.lookup(kind, path, key, out)
+                if digest is None:
+                    return 0
+            packed = data()
+            jobs.append(pool.submit(_write_packed, out, path, packed, memo, digest))
+            return len(packed)
+
         for k, columns in enumerate(_shard_columns(ix, shards)):
-            path = f"search/index/{k}.bin"
-            files.append(path)
-            digest = None
-            if memo is not None:
-                digest = memo.lookup("search-shard", path, _shard_key(ix, *columns), out)
-                if digest is None:
-                    continue
-            data = _dump(_shard_json(ix, *columns))
-            compact_bytes += len(data)
-            jobs.append(pool.submit(_write_packed, out, path, data, memo, digest))
+            key = _shard_key(*columns) if memo is not None else None
+            compact_bytes += emit("search-shard", f"search/index/{k}.bin", key, lambda c=columns: _dump(_shard_json(*c)))
         for ref, entry in enumerate(site.latest):
-            path = f"search/docs/{ref}.bin"
-            files.append(path)
             doc = _search_doc(entry)
-            digest = None
-            if memo is not None:
-                digest = memo.lookup("search-doc", path, doc, out)
-                if digest is None:
-                    continue
-            jobs.append(pool.submit(_write_packed, out, path, _dump(doc), memo, digest))
+            emit("search-doc", f"search/docs/{ref}.bin", doc, lambda d=doc: _dump(d))
         for job in jobs:
             job.result()
     (folder / "meta.json").write_text(_dump(meta).decode("utf-8"), encoding="utf-8")

@@ -117,6 +117,11 @@ class Tokenizer(jieba.Tokenizer):
             else:
                 self._store.fill(self.FREQ, text)
 
+    def frequency(self, word: str) -> Optional[int]:
+        """The dictionary frequency of `word` (0 or None when jieba does not know it as a word)."""
+        self.prefetch(word)
+        return self.FREQ.get(word)
+
     def cut(self, sentence, *args, **kwargs):
         self.prefetch(sentence)
         return super().cut(sentence, *args, **kwargs)
@@ -139,13 +144,6 @@ def tokenizer(user_dict: Optional[str] = None) -> Tokenizer:
     if user_dict and Path(user_dict).is_file():
         tk.load_userdict(user_dict)
     return tk
-
-
-def frequency(tk, word: str) -> int:
-    """The dictionary frequency of `word` (0 or None when jieba does not know it as a word)."""
-    if isinstance(tk, Tokenizer):
-        tk.prefetch(word)
-    return tk.FREQ.get(word)
 
 
 def _initialize(tk: jieba.Tokenizer) -> None:

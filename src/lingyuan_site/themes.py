@@ -127,7 +127,7 @@ def teach_keywords(taxonomy: Taxonomy, tk) -> None:
     """A theme keyword is a word: jieba must cut it out whole (乡村振兴 is not in its dictionary)."""
     for theme in taxonomy.themes:
         for word in theme.keywords:
-            if not segment.frequency(tk, word):
+            if not tk.frequency(word):
                 tk.add_word(word)
 
 
