@@ -247,15 +247,21 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
     rendered_files = again.cache["reused"]
     site = again.site
     lists = sum(1 + sum(m.url != y.url for m in y.months) for y in site.years) + sum(1 for t in site.themes if t.stories) + len(site.keywords)
-    # every story, page and list page, every search result file and index shard came from the previous site
-    assert rendered_files == 2 * len(site.stories) + len(site.pages) + lists + again.search["shards"] == 2 * 22 + 5 + lists + again.search["shards"]
+    # every story, page and list page, every search result file, index shard and the field lengths
+    # came from the previous site
+    assert rendered_files == 2 * len(site.stories) + len(site.pages) + lists + again.search["shards"] + 1 == 2 * 22 + 5 + lists + 64 + 1
+    assert again.search["written"] == 0
     unchanged_story = tmp_path / "a" / site.stories[0].url / "index.html"
     inode = unchanged_story.stat().st_ino
     (tmp_path / "a" / "stray.txt").write_text("not built by us", encoding="utf-8")
     page = content / "2021-06-sijie-sanyin.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("食用菌产业年创产值6亿元", "食用菌产业年创产值7亿元"), encoding="utf-8")
+    page.write_text(page.read_text(encoding="utf-8").replace("食用菌产业年创产值6亿元", "食用菌产业年创产值7亿元")
+                    .replace("产品供不应求。", "产品供不应求，远销京津。"), encoding="utf-8")
     warm = go(tmp_path / "a")
     assert warm.cache["hits"] == 4 and warm.cache["misses"] == 1
+    # the index stores counts, not weights: the added words (and the new number) rewrite only the
+    # shards of their own terms, though every weight of that story and its field moved
+    assert 0 < warm.search["written"] <= 8
     # the changed story, its page, its neighbours (prev/next titles) and the lists showing it are rendered again
     assert 0 < warm.cache["reused"] < rendered_files - 4
     go(tmp_path / "cold", use_cache=False)

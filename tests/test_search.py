@@ -26,6 +26,7 @@ def built_index(built):
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     parts = [search.unpack((folder / f"{k}.bin").read_bytes()) for k in range(meta["shards"])]
     docs = {int(p.stem): search.unpack(p.read_bytes()) for p in (out / "search" / "docs").glob("*.bin")}
+    meta["lengths"] = search.unpack((folder / "lengths.bin").read_bytes())  # (kept with meta for these tests)
     return meta, parts, docs, result.site
 
 
@@ -44,8 +45,27 @@ def stock_lunr_index(site, seg) -> dict:
     return builder.build().serialize()
 
 
+def merged(meta, parts) -> dict:
+    return search.merge_shards(meta, parts, meta["lengths"])
+
+
 def full_index(meta, parts):
-    return Index.load(search.merge_shards(meta, parts))
+    return Index.load(merged(meta, parts))
+
+
+def in_text_order(index: dict) -> dict:
+    """A serialised lunr index with its terms renumbered in text order (lunr.py numbers them in
+    the order it meets them, merge_shards in text order) and its empty vectors left out (a shard
+    holds postings, and an empty field has none)."""
+    inverted = sorted(index["invertedIndex"], key=lambda e: e[0])
+    number = {p["_index"]: i for i, (_, p) in enumerate(inverted)}
+    vectors = []
+    for ref, v in index["fieldVectors"]:
+        if v:
+            pairs = sorted((number[v[i]], v[i + 1]) for i in range(0, len(v), 2))
+            vectors.append([ref, [x for pair in pairs for x in pair]])
+    return {**index, "fieldVectors": sorted(vectors),
+            "invertedIndex": [[t, {**p, "_index": number[p["_index"]]}] for t, p in inverted]}
 
 
 # ------------------------------------------------------------------ tokens and folding
@@ -104,9 +124,9 @@ def test_sharded_index_answers_exactly_like_the_full_index(built_index):
     for q in QUERIES:
         for theme in (None, "agriculture"):
             needed = search.needed_shards(q, meta["shards"], theme, meta["fold"])
-            merged = Index.load(search.merge_shards(meta, [parts[k] for k in needed]))
+            part_index = Index.load(merged(meta, [parts[k] for k in needed]))
             expected = search.python_search(full, q, theme, meta["fold"])
-            got = search.python_search(merged, q, theme, meta["fold"])
+            got = search.python_search(part_index, q, theme, meta["fold"])
             assert [(r, n, round(s, 9)) for r, n, s in got] == [(r, n, round(s, 9)) for r, n, s in expected], (q, theme)
             assert len(needed) < meta["shards"] / 2
 
@@ -130,31 +150,22 @@ def test_any_substring_of_a_story_finds_that_story(built_index):
     assert tried > 150
 
 
-def test_vectorised_builder_gives_lunr_pys_own_index(built, tk):
-    """build_index (numpy, from the counts the workers made) against stock lunr.py's Builder fed
-    every field's full token list: the serialised indexes are identical, byte for byte."""
-    _, result = built
-    fast = search.to_lunr(search.build_index(result.site, tk))
-    stock = stock_lunr_index(result.site, tk)
-    assert json.dumps(fast, ensure_ascii=False) == json.dumps(stock, ensure_ascii=False)
-    assert len(fast["invertedIndex"]) > 5000
-    # the workers' counts (Story.index_terms) were used, not a fresh count
-    assert all(entry.story.index_terms for entry in result.site.latest)
-
-
-def test_all_shards_merged_are_the_whole_lunr_index(built_index, tk):
+def test_all_shards_merged_are_lunr_pys_own_index(built_index, tk):
+    """The shards' counts and field lengths, weighed by merge_shards, against stock lunr.py's
+    Builder fed every field's full token list: the same terms, postings and weights, byte for
+    byte once lunr.py's term numbers are put in text order."""
     meta, parts, _, site = built_index
-    stock = stock_lunr_index(site, tk)
-    stock["fieldVectors"] = sorted(v for v in stock["fieldVectors"] if v[1])  # merging drops empty vectors
-    assert json.dumps(search.merge_shards(meta, parts), ensure_ascii=False) == json.dumps(stock, ensure_ascii=False)
-
-
-def test_weights_round_as_python_rounds():
-    import numpy as np
-
-    values = [0.0005, 0.0015, 1.0625, 2.5e-4, 3.14159, 12.3455, 7.0004999999, 0.1 + 0.2]
-    got = search._lunr_round_milli(np.array(values)).tolist()
-    assert got == [round(round(v, 3) * 1000) for v in values]
+    stock = in_text_order(stock_lunr_index(site, tk))
+    ours = merged(meta, parts)
+    assert json.dumps(ours, ensure_ascii=False) == json.dumps(stock, ensure_ascii=False)
+    assert len(ours["invertedIndex"]) > 5000
+    # the workers' counts (Story.index_terms) were used, not a fresh count
+    assert all(entry.story.index_terms for entry in site.latest)
+    # numbering aside, lunr.py's own serialised index (first-seen numbers) gives the same results
+    for q in ("凌钢", "经济开发区", "lng", "京津冀 旅游"):
+        expected = search.python_search(Index.load(stock_lunr_index(site, tk)), q, table=meta["fold"])
+        got = search.python_search(Index.load(ours), q, table=meta["fold"])
+        assert [(r, n, round(s, 9)) for r, n, s in got] == [(r, n, round(s, 9)) for r, n, s in expected], q
 
 
 def test_vendored_lunr_is_the_unmodified_2_3_9():
@@ -247,6 +258,32 @@ def test_browser_tokens_and_folding_match_python(phone, server, tk):
         assert js[0] == folded
         py = [[{"token": t.token, "required": t.required, "wildcard": t.wildcard, "boost": t.boost} for t in search.query_tokens(term)] for term in folded.split()]
         assert js[1] == py, text
+
+
+def test_browser_weighs_the_shards_exactly_as_python(phone, server, built_index):
+    """search.js's merge (BM25 weights computed in the browser from the counts) gives the index
+    merge_shards gives, weight for weight, for all shards and for one query's shards."""
+    meta, parts, _, _ = built_index
+    phone.goto(server.url + "search/")
+    phone.wait_for_selector("#search-status:has-text('输入关键词')")
+    phone.evaluate("() => window.lingyuanSearch.ready()")
+    needed = sorted(search.needed_shards("凌钢 食用菌", meta["shards"], None, meta["fold"]))
+    got = phone.evaluate("k => window.lingyuanSearch.mergedIndex(k)", needed)
+    assert got == merged(meta, [parts[k] for k in needed])
+    got = phone.evaluate("k => window.lingyuanSearch.mergedIndex(k)", list(range(meta["shards"])))
+    assert got == merged(meta, parts)
+    assert len(got["fieldVectors"]) > 100
+
+
+def test_browser_rounds_weights_as_python(phone, server):
+    """Python's round(x, 3), which lunr.py applies, goes by x's exact binary value and sends an
+    exact tie to even; Math.round would not."""
+    values = [0.0005, 0.0015, 1.0625, 0.0625, 0.1875, 2.5e-4, 3.14159, 12.3455, 7.0004999999, 0.1 + 0.2, 2.0 / 3, 4.4445]
+    phone.goto(server.url + "search/")
+    phone.wait_for_selector("#search-status:has-text('输入关键词')")
+    got = phone.evaluate("v => v.map(window.lingyuanSearch.roundMilli)", values)
+    assert got == [round(round(v, 3) * 1000) for v in values]
+    assert got[2] == 1062 and got[3] == 62  # ties to even, where Math.round gives 1063 and 63
 
 
 def test_url_follows_typing_and_back_button_works(phone, server):

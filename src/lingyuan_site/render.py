@@ -160,7 +160,8 @@ class RenderMemo:
         self.old: dict = {}
         self.new: dict = {}
         self.reused = 0
-        self._folders: set[Path] = set()
+        self._folders: set[str] = set()
+        self._previous = str(previous_out)
         try:
             with path.open("rb") as fh:
                 saved = pickle.load(fh)
@@ -185,15 +186,17 @@ class RenderMemo:
         old = self.old.get(path)
         if old is None or old[0] != digest:
             return digest
-        source, target = self.previous_out / path, out / path
+        source = os.path.join(self._previous, path)  # strings, not Paths: thousands of files
         try:
-            st = source.stat()
+            st = os.stat(source)
             if (st.st_size, st.st_mtime_ns) != old[1:]:
                 return digest
             if not self.in_place:
-                if target.parent not in self._folders:  # one mkdir per folder, not per file
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    self._folders.add(target.parent)
+                target = os.path.join(out, path)
+                folder = os.path.dirname(target)
+                if folder not in self._folders:  # one mkdir per folder, not per file
+                    os.makedirs(folder, exist_ok=True)
+                    self._folders.add(folder)
                 os.link(source, target)
         except OSError:
             return digest

@@ -14,15 +14,20 @@ browser also maps Traditional characters to Simplified with a table generated he
 data, limited to characters whose Simplified form occurs in the archive.
 
 Building. Each story's tokens are counted once, by the build workers (story_terms, kept in the
-page cache). build_index then does what lunr.py's Builder does (term numbering, BM25 weights) for
-all postings at once with numpy; the result is lunr.py's own index, byte for byte (to_lunr against
-stock lunr.py in tests/test_search.py), at a fraction of the time and memory.
+page cache). build_index gathers what lunr.py's Builder counts: every posting's term frequency
+and every field's length. The BM25 weights (lunr_weight) are computed where the index is read,
+by search.js in the browser and merge_shards here, with lunr.py's operations in its order: the
+merged index is lunr.py's own, weight for weight, with terms numbered in text order
+(tests/test_search.py checks it against stock lunr.py, and search.js against merge_shards). A
+weight depends on the archive's average field lengths, which every edit moves; stored counts do
+not, so an edit rewrites only the shards holding the terms it touched.
 
 Partitioning. The index is split by the first character of each term into shards (a term's
-postings and its entries in the field vectors). The browser loads only the shards its query needs
-and merges them into one lunr index; since lunr scores a document by the dot product of the query
-vector with the document's field vectors, the merged index scores every query exactly as the full
-index does (tests/test_search.py checks this).
+postings, which are also its entries in the field vectors), plus lengths.bin (every document's
+field lengths). The browser loads only the shards its query needs and merges them into one lunr
+index; since lunr scores a document by the dot product of the query vector with the document's
+field vectors, the merged index scores every query exactly as the full index does
+(tests/test_search.py checks this).
 """
 from __future__ import annotations
 
@@ -185,105 +190,72 @@ def story_fields(entry: SiteStory, seg) -> dict[str, list[str]]:
 
 @dataclass
 class IndexArrays:
-    """The whole lunr index as flat arrays, one row per (term, field, document) posting: what the
-    shards are cut from. `terms[i]` is the term with lunr's term index i; `score` is the posting's
-    BM25 weight in thousandths (lunr rounds weights to three places)."""
+    """The whole index as flat arrays, one row per (term, field, document) posting, with each
+    document's field lengths: everything lunr's BM25 weights are computed from (weights).
+    `terms[i]` is the text of term number i (numbers are this module's, not lunr's), `tf` how
+    often the term occurs in that field of that document, `lengths[doc, field]` the field's token
+    count."""
 
     fields: list
     terms: list
     doc: np.ndarray
     field: np.ndarray
     term: np.ndarray
-    score: np.ndarray
+    tf: np.ndarray
+    lengths: np.ndarray
     docs: int
 
 
-def _lunr_round_milli(score):
-    """round(score, 3) * 1000 as integers, exactly as Python rounds (lunr.py's Vector.serialize):
-    rint on the scaled value, except where it lies within a hair of .5, which Python decides."""
-    scaled = score * 1000
-    milli = np.rint(scaled)
-    near = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
-    for i in near.tolist():
-        milli[i] = round(round(float(score[i]), 3) * 1000)
-    return milli.astype(np.int64)
-
-
 def build_index(site: Site, seg=None) -> IndexArrays:
-    """lunr.py's Builder, vectorised. For each document and field lunr counts term frequencies,
-    numbers terms in first-seen order, and weighs each posting with BM25 (k1 1.2, b 0.75, idf
-    from the postings in all fields, the field's boost). Here the counts come from the pages (the
-    workers counted them), and the weights are computed for all postings at once with numpy.
-    tests/test_search.py checks the result against stock lunr.py, byte for byte."""
+    """What lunr.py's Builder counts, for every document and field: the term frequencies and the
+    field lengths. The counts come from the pages (the workers counted them). The weights are
+    left to whoever reads the index (merge_shards here, search.js in the browser), so an edit
+    changes only the shards whose terms it touches."""
     seg = segment.as_segmenter(seg) if seg is not None else None
     names = [name for name, _ in FIELDS]
-    vocab: dict[str, int] = {}
-    raw_parts, tf_parts, lengths, sizes = [], [], [], []
+    texts, counts, sizes, lengths = [], array("I"), [], []
     for entry in site.latest:
         per_field = entry.story.index_terms
         if per_field is None:
             per_field = story_terms(entry.story, entry.title, seg)
         counted = dict(per_field)
         counted.update((name, TermCounts.of(tokens)) for name, tokens in _global_fields(entry).items())
-        # one document's fields at once: one split, one lookup pass, one array
-        fields = [counted[name] for name in names]
-        terms = "\0".join(tc.terms for tc in fields if tc.terms).split("\0") if any(tc.terms for tc in fields) else []
-        missing = set(terms).difference(vocab)
-        for t in sorted(missing):
-            vocab[t] = len(vocab)
-        raw_parts.append(np.fromiter(map(vocab.__getitem__, terms), np.int32, len(terms)))
-        counts = array("I")
-        for tc in fields:
+        for name in names:
+            tc = counted[name]
+            if tc.terms:
+                texts.append(tc.terms)
             counts.extend(tc.counts)
             sizes.append(len(tc.counts))
             lengths.append(sum(tc.counts))
-        tf_parts.append(np.frombuffer(counts, dtype=np.uint32) if counts else np.zeros(0, np.uint32))
-    docs = len(site.latest)
+    # every posting's term at once: one split, one numbering pass, one array
+    terms = "\0".join(texts).split("\0") if texts else []
+    number = {t: i for i, t in enumerate(dict.fromkeys(terms))}
     n_fields = len(names)
-    sizes_a = np.asarray(sizes, dtype=np.int64)
-    raw = np.concatenate(raw_parts) if raw_parts else np.zeros(0, np.int32)
-    tf = np.concatenate(tf_parts).astype(np.float64) if tf_parts else np.zeros(0)
     chunk = np.arange(len(sizes), dtype=np.int64)
-    doc = np.repeat(chunk // n_fields, sizes_a).astype(np.int32)
-    fld = np.repeat(chunk % n_fields, sizes_a).astype(np.int8)
-    length = np.repeat(np.asarray(lengths, dtype=np.float64), sizes_a)
-    # lunr numbers terms in the order it first meets them
-    uniq, first = np.unique(raw, return_index=True)
-    order = uniq[np.argsort(first, kind="stable")]
-    lunr_of_raw = np.empty(len(vocab), dtype=np.int32)
-    lunr_of_raw[order] = np.arange(len(order), dtype=np.int32)
-    term = lunr_of_raw[raw]
-    by_raw = list(vocab)
-    terms = [by_raw[r] for r in order.tolist()]
-    # BM25 with lunr.py's operations in lunr.py's order (float64 throughout, as Python floats)
-    k1, b = 1.2, 0.75
-    df = np.bincount(term, minlength=len(terms))
-    idf_of = {d: math.log(1 + abs((docs - d + 0.5) / (d + 0.5))) for d in np.unique(df).tolist()}
-    idf = np.array([idf_of[d] for d in df.tolist()], dtype=np.float64) if len(terms) else np.zeros(0)
-    totals = np.asarray(lengths, dtype=np.int64).reshape(-1, n_fields).sum(axis=0)  # lengths go doc by doc, field by field
-    avg = totals / docs if docs else np.zeros(n_fields)
-    boost = np.array([float(bst) for _, bst in FIELDS])
-    score = idf[term] * ((k1 + 1) * tf) / (k1 * (1 - b + b * (length / avg[fld])) + tf)
-    score = score * boost[fld]
-    return IndexArrays(names, terms, doc, fld, term, _lunr_round_milli(score), docs)
+    sizes_a = np.asarray(sizes, dtype=np.int64)
+    return IndexArrays(
+        names,
+        list(number),
+        np.repeat(chunk // n_fields, sizes_a).astype(np.int32),
+        np.repeat(chunk % n_fields, sizes_a).astype(np.int8),
+        np.fromiter(map(number.__getitem__, terms), np.int32, len(terms)),
+        np.frombuffer(counts, dtype=np.uint32).astype(np.int64),
+        np.asarray(lengths, dtype=np.int64).reshape(-1, n_fields),
+        len(site.latest),
+    )
 
 
-def to_lunr(ix: IndexArrays) -> dict:
-    """The index in lunr's serialised form, as lunr.py's Index.serialize writes it."""
-    from lunr import __TARGET_JS_VERSION__
+K1, B = 1.2, 0.75  # lunr's BM25 parameters (search.js has the same)
 
-    postings: dict[int, dict] = {}
-    vectors: dict[str, list] = {f"{name}/{d}": [] for d in range(ix.docs) for name in ix.fields}
-    order = np.lexsort((ix.term, ix.field, ix.doc))
-    for d, f, t, s in zip(ix.doc[order].tolist(), ix.field[order].tolist(), ix.term[order].tolist(), ix.score[order].tolist()):
-        posting = postings.get(t)
-        if posting is None:
-            posting = postings[t] = {**{name: {} for name in ix.fields}, "_index": t}
-        posting[ix.fields[f]][str(d)] = {}
-        vectors[f"{ix.fields[f]}/{d}"].extend((t, s / 1000))
-    inverted = sorted(([ix.terms[t], p] for t, p in postings.items()), key=lambda e: e[0])
-    return {"version": __TARGET_JS_VERSION__, "fields": list(ix.fields), "fieldVectors": [[k, v] for k, v in vectors.items()],
-            "invertedIndex": inverted, "pipeline": []}
+
+def lunr_weight(docs: int, df: int, tf: int, length: int, avg: float, boost: float) -> float:
+    """One posting's weight, with lunr.py's Builder operations in its order (search.js repeats
+    them): idf from the document count and the term's postings in all fields, BM25 against the
+    field's average length, the field boost, rounded to three places."""
+    idf = math.log(1 + abs((docs - df + 0.5) / (df + 0.5)))
+    score = idf * ((K1 + 1) * tf) / (K1 * (1 - B + B * (length / avg)) + tf)
+    score *= boost
+    return round(score, 3)
 
 
 def fold_table(site_chars: set[str]) -> dict[str, str]:
@@ -297,37 +269,42 @@ def shard_of(term: str, shards: int) -> int:
 
 
 def shard_count(ix: IndexArrays) -> int:
-    """Enough shards that each holds about TARGET_SHARD_BYTES of JSON, estimated from counts: a
-    term costs its text and index, a posting its field, document delta and weight."""
-    estimate = sum(3 * len(t) + 10 for t in ix.terms) + 9 * len(ix.doc)
-    return max(1, min(MAX_SHARDS, math.ceil(estimate / TARGET_SHARD_BYTES)))
+    """Enough shards that each holds at most about TARGET_SHARD_BYTES of JSON, estimated from
+    counts (a term costs its text, a posting its field, document gap and count), rounded up to
+    a power of two: the count, and with it every term's shard, changes only when the archive
+    doubles or halves, not with every edit."""
+    estimate = sum(3 * len(t) + 6 for t in ix.terms) + 7 * len(ix.doc)
+    return min(MAX_SHARDS, 1 << max(0, math.ceil(estimate / TARGET_SHARD_BYTES) - 1).bit_length())
 
 
 def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
-    """Split the index by the first character of each term. A shard is columnar JSON:
-    ``t`` its terms (sorted), ``i`` their lunr term indexes, ``n`` how many postings each has;
-    then per posting, in term, field, document order, ``f`` the field number, ``d`` the document
-    (as the gap from the previous posting of the same term and field, else absolute) and ``w``
-    the weight in thousandths. A posting is both an inverted-index entry and a field-vector
-    element, so this is all lunr's index holds; merge_shards (and search.js) expand it back."""
+    """Split the index by the first character of each term. A shard is columnar JSON: ``t`` its
+    terms (sorted) and ``n`` how many postings each has; then per posting, in term, field,
+    document order, ``f`` the field number, ``d`` the document (as the gap from the previous
+    posting of the same term and field, else absolute) and ``c`` the term's count in that field.
+    With the field lengths (lengths.bin) that is all lunr's index is made of; merge_shards (and
+    search.js) weigh the postings and expand them into lunr's own form."""
     return [_shard_json(*columns) for columns in _shard_columns(ix, shards)]
 
 
 def _shard_columns(ix: IndexArrays, shards: int):
-    """Each shard's columns: its terms (text and lunr index), their posting counts, and per
-    posting the field, document gap and weight (see shard_index)."""
-    term_shard = np.array([shard_of(t, shards) for t in ix.terms], dtype=np.int32)
-    rank = np.empty(len(ix.terms), dtype=np.int32)
-    rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(len(ix.terms), dtype=np.int32)
-    order = np.lexsort((ix.doc, ix.field, rank[ix.term], term_shard[ix.term]))
+    """Each shard's columns: its terms, their posting counts, and per posting the field,
+    document gap and count (see shard_index)."""
+    term_shard = np.array([shard_of(t, shards) for t in ix.terms], dtype=np.int64)
+    rank = np.empty(len(ix.terms), dtype=np.int64)
+    rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(len(ix.terms), dtype=np.int64)
+    # one sort key: shard, then term (by text), field, document
+    n_docs = max(ix.docs, 1)
+    key = ((term_shard[ix.term] * len(ix.terms) + rank[ix.term]) * len(ix.fields) + ix.field) * n_docs + ix.doc
+    order = np.argsort(key, kind="stable")
     term = ix.term[order]
     field = ix.field[order]
-    doc = ix.doc[order]
-    weight = ix.score[order]
+    doc = ix.doc[order].astype(np.int64)
+    count = ix.tf[order]
     same = np.zeros(len(term), dtype=bool)
     same[1:] = (term[1:] == term[:-1]) & (field[1:] == field[:-1])
-    gap = doc.astype(np.int64)
-    gap[1:] = np.where(same[1:], doc[1:].astype(np.int64) - doc[:-1], gap[1:])
+    gap = doc.copy()
+    gap[1:] = np.where(same[1:], doc[1:] - doc[:-1], doc[1:])
     bounds = np.searchsorted(term_shard[term], np.arange(shards + 1))
     for k in range(shards):
         lo, hi = int(bounds[k]), int(bounds[k + 1])
@@ -337,12 +314,13 @@ def _shard_columns(ix: IndexArrays, shards: int):
             distinct = t[starts]
             counts = np.diff(np.r_[starts, hi - lo])
         else:
-            distinct, counts = t[:0], t[:0]
-        yield [ix.terms[i] for i in distinct.tolist()], distinct, counts, field[lo:hi], gap[lo:hi], weight[lo:hi]
+            counts = t[:0]
+            distinct = t[:0]
+        yield [ix.terms[i] for i in distinct.tolist()], counts, field[lo:hi], gap[lo:hi], count[lo:hi]
 
 
-def _shard_json(terms, distinct, counts, field, gap, weight) -> dict:
-    return {"t": terms, "i": distinct.tolist(), "n": counts.tolist(), "f": field.tolist(), "d": gap.tolist(), "w": weight.tolist()}
+def _shard_json(terms, counts, field, gap, count) -> dict:
+    return {"t": terms, "n": counts.tolist(), "f": field.tolist(), "d": gap.tolist(), "c": count.tolist()}
 
 
 def _shard_key(terms, *arrays) -> bytes:
@@ -352,20 +330,29 @@ def _shard_key(terms, *arrays) -> bytes:
     return hashlib.sha256(b"\1".join(parts)).digest()
 
 
-def merge_shards(meta: dict, parts: Iterable[dict]) -> dict:
-    """Shards → one serialised lunr index (search.js does the same in the browser)."""
-    fields = meta["fields"]
+def merge_shards(meta: dict, parts: Iterable[dict], lengths: list) -> dict:
+    """Shards → one serialised lunr index, weighing each posting as lunr.py's Builder does
+    (lunr_weight) from its count, the field lengths and the term's posting count (search.js
+    does the same in the browser). Terms are numbered in text order, so any set of shards numbers
+    its terms in the same relative order and scores a query exactly as all shards do."""
+    fields, docs, boosts = meta["fields"], meta["docs"], meta["boosts"]
+    n_fields = len(fields)
+    avg = [sum(lengths[f::n_fields]) / (docs or 1) for f in range(n_fields)]
+    parts = list(parts)
+    number = {t: i for i, t in enumerate(sorted(t for part in parts for t in part["t"]))}
     inverted, vectors = [], {}
     for part in parts:
         j = 0
-        for term, index, n in zip(part["t"], part["i"], part["n"]):
+        for term, n in zip(part["t"], part["n"]):
+            index = number[term]
             posting = {**{name: {} for name in fields}, "_index": index}
             doc = prev_field = None
-            for f, d, w in zip(part["f"][j : j + n], part["d"][j : j + n], part["w"][j : j + n]):
+            for f, d, c in zip(part["f"][j : j + n], part["d"][j : j + n], part["c"][j : j + n]):
                 doc = doc + d if f == prev_field else d
                 prev_field = f
                 posting[fields[f]][str(doc)] = {}
-                vectors.setdefault(f"{fields[f]}/{doc}", []).append((index, w / 1000))
+                weight = lunr_weight(docs, n, c, lengths[doc * n_fields + f], avg[f], boosts[f])
+                vectors.setdefault(f"{fields[f]}/{doc}", []).append((index, weight))
             j += n
             inverted.append([term, posting])
     merged_vectors = [[ref, [x for pair in sorted(vectors[ref]) for x in pair]] for ref in sorted(vectors)]
@@ -457,12 +444,12 @@ def _write_packed(out: Path, path: str, data: bytes, memo=None, digest=None) -> 
 
 
 def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> dict:
-    """Build the index and write search/index/meta.json, search/index/<k>.bin (shards) and
-    search/docs/<ref>.bin (what a result shows). Returns figures for the build report and bench.
-    Compression runs on two threads (zlib lets go of the GIL). With `memo` (render.RenderMemo), a
-    shard or result file that has not changed is linked from the previous site (an edit moves
-    the archive's average field lengths, and with them rounded weights in about 40 % of the
-    shards). `compact_bytes` counts the uncompressed shards this build wrote."""
+    """Build the index and write search/index/meta.json, search/index/lengths.bin (field
+    lengths), search/index/<k>.bin (shards) and search/docs/<ref>.bin (what a result shows).
+    Returns figures for the build report and bench. Compression runs on two threads (zlib lets
+    go of the GIL). With `memo` (render.RenderMemo), a shard or result file that has not changed
+    is linked from the previous site. `written` counts the shards this build wrote, and
+    `compact_bytes` their uncompressed bytes."""
     from concurrent.futures import ThreadPoolExecutor
 
     if seg is None:
@@ -472,8 +459,9 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
     site_chars = {ch for term in ix.terms for ch in term}
     meta = {
         "version": LUNR_VERSION,
-        "format": 2,
+        "format": 3,
         "fields": ix.fields,
+        "boosts": [float(bst) for _, bst in FIELDS],
         "searchFields": SEARCH_FIELDS,
         "shards": shards,
         "docs": ix.docs,
@@ -485,7 +473,7 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
     docs = out / "search" / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     files = []
-    compact_bytes = 0
+    compact_bytes = written = 0
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         jobs = []
@@ -502,9 +490,13 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
             jobs.append(pool.submit(_write_packed, out, path, packed, memo, digest))
             return len(packed)
 
+        lengths = ix.lengths.ravel().tolist()
+        emit("search-lengths", "search/index/lengths.bin", lengths, lambda: _dump(lengths))
         for k, columns in enumerate(_shard_columns(ix, shards)):
             key = _shard_key(*columns) if memo is not None else None
-            compact_bytes += emit("search-shard", f"search/index/{k}.bin", key, lambda c=columns: _dump(_shard_json(*c)))
+            size = emit("search-shard", f"search/index/{k}.bin", key, lambda c=columns: _dump(_shard_json(*c)))
+            compact_bytes += size
+            written += size > 0
         for ref, entry in enumerate(site.latest):
             doc = _search_doc(entry)
             emit("search-doc", f"search/docs/{ref}.bin", doc, lambda d=doc: _dump(d))
@@ -512,4 +504,4 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
             job.result()
     (folder / "meta.json").write_text(_dump(meta).decode("utf-8"), encoding="utf-8")
     files.append("search/index/meta.json")
-    return {"files": files, "compact_bytes": compact_bytes, "shards": shards, "terms": len(ix.terms), "meta": meta}
+    return {"files": files, "compact_bytes": compact_bytes, "shards": shards, "written": written, "terms": len(ix.terms), "meta": meta}

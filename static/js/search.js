@@ -1,4 +1,5 @@
-/* lingyuan-site search: lunr.js over a sharded index built by lunr.py (src/lingyuan_site/search.py).
+/* lingyuan-site search: lunr.js over a sharded index of counts that this script weighs as lunr.py
+ * does (src/lingyuan_site/search.py).
  * Query tokens mirror search.query_tokens(): each term's Chinese character bigrams are required,
  * the whole term is an optional boosted word, Latin/number runs are prefix terms. Only the
  * shards a query needs are fetched. The query is never inserted into the page as HTML. */
@@ -21,7 +22,7 @@
   var list = document.getElementById("search-results");
   var more = document.getElementById("search-more");
 
-  var meta = null, foldMap = null, shards = {}, index = null, indexKey = "";
+  var meta = null, foldMap = null, lengths = null, avg = null, shards = {}, index = null, indexKey = "";
   var docs = {}, current = [], shown = 0, seq = 0;
 
   function getJSON(path) {
@@ -82,34 +83,79 @@
 
   function shardOf(token) { return token.codePointAt(0) % meta.shards; }
 
+  /* every document's field lengths, which the weights need; fetched with the first shards */
+  function loadLengths() {
+    if (lengths) return Promise.resolve(lengths);
+    return getPacked("index/lengths.bin").then(function (l) {
+      var n = meta.fields.length;
+      avg = meta.fields.map(function (_, f) {
+        var total = 0;
+        for (var i = f; i < l.length; i += n) total += l[i];
+        return total / (meta.docs || 1);
+      });
+      lengths = l;
+      return l;
+    });
+  }
+
   function ensureIndex(needed) {
     var missing = needed.filter(function (k) { return !shards[k]; });
-    return Promise.all(missing.map(function (k) {
+    return Promise.all([loadLengths()].concat(missing.map(function (k) {
       return getPacked("index/" + k + ".bin").then(function (part) { shards[k] = part; });
-    })).then(function () {
+    }))).then(function () {
       var key = Object.keys(shards).sort().join(",");
       if (key !== indexKey) { index = lunr.Index.load(merge()); indexKey = key; }
       return index;
     });
   }
 
+  /* round(x, 3) * 1000 as Python rounds it: to the nearest integer, and where x * 1000 lies within
+   * a hair of .5, from x's exact decimal digits (toFixed gives them), an exact tie going to even */
+  function roundMilli(x) {
+    var s = x * 1000;
+    if (Math.abs(s - Math.floor(s) - 0.5) >= 1e-6) return Math.round(s);
+    var digits = x.toFixed(100), dot = digits.indexOf(".");
+    var milli = Number(digits.slice(0, dot) + digits.slice(dot + 1, dot + 4));
+    var rest = digits.slice(dot + 4).replace(/0+$/, "");
+    if (rest > "5" || (rest === "5" && milli % 2 === 1)) milli += 1;
+    return milli;
+  }
+
+  /* search.lunr_weight: lunr.py's BM25 (k1 1.2, b 0.75), operation for operation */
+  var K1 = 1.2, B = 0.75;
+  function lunrWeight(docs, df, tf, length, average, boost) {
+    var idf = Math.log(1 + Math.abs((docs - df + 0.5) / (df + 0.5)));
+    var score = idf * ((K1 + 1) * tf) / (K1 * (1 - B + B * (length / average)) + tf);
+    score *= boost;
+    return roundMilli(score) / 1000;
+  }
+
+  function byText(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+
   /* search.merge_shards: columnar shards (terms, then one row per posting) → one serialised lunr
-   * index. A posting is an inverted-index entry and a field-vector element at once. */
+   * index, every posting weighed from its count. A posting is an inverted-index entry and a
+   * field-vector element at once. Terms are numbered in text order. */
   function merge() {
-    var fields = meta.fields, inverted = [], vectors = {};
-    Object.keys(shards).forEach(function (k) {
+    var fields = meta.fields, n = fields.length, inverted = [], vectors = {}, all = [];
+    var keys = Object.keys(shards);
+    keys.forEach(function (k) { all.push.apply(all, shards[k].t); });
+    all.sort(byText);
+    var number = new Map();
+    all.forEach(function (t, i) { number.set(t, i); });
+    keys.forEach(function (k) {
       var part = shards[k], j = 0;
       for (var t = 0; t < part.t.length; t++) {
-        var index = part.i[t], posting = {}, doc = 0, prevField = -1;
+        var index = number.get(part.t[t]), df = part.n[t], posting = {}, doc = 0, prevField = -1;
         fields.forEach(function (f) { posting[f] = {}; });
         posting._index = index;
-        for (var end = j + part.n[t]; j < end; j++) {
+        for (var end = j + df; j < end; j++) {
           var f = part.f[j];
           doc = f === prevField ? doc + part.d[j] : part.d[j];
           prevField = f;
           posting[fields[f]][String(doc)] = {};
           var ref = fields[f] + "/" + doc;
-          (vectors[ref] = vectors[ref] || []).push([index, part.w[j] / 1000]);
+          var weight = lunrWeight(meta.docs, df, part.c[j], lengths[doc * n + f], avg[f], meta.boosts[f]);
+          (vectors[ref] = vectors[ref] || []).push([index, weight]);
         }
         inverted.push([part.t[t], posting]);
       }
@@ -118,7 +164,7 @@
       var pairs = vectors[ref].sort(function (a, b) { return a[0] - b[0]; });
       return [ref, [].concat.apply([], pairs)];
     });
-    inverted.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
+    inverted.sort(function (a, b) { return byText(a[0], b[0]); });
     return { version: meta.version, fields: fields, fieldVectors: fieldVectors, invertedIndex: inverted, pipeline: [] };
   }
 
@@ -315,6 +361,9 @@
     ready: function () { return loadMeta(); },
     fold: fold,
     queryTokens: queryTokens,
+    /* for tests: the lunr index the given shards make (search.merge_shards in Python) */
+    mergedIndex: function (needed) { return ensureIndex(needed).then(function () { return merge(); }); },
+    roundMilli: roundMilli,
     run: run,
     search: search
   };
