@@ -3,6 +3,7 @@ temporary folder beside --out and swaps it in only when everything succeeded, so
 leaves the previous site untouched."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -242,6 +243,72 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
     return pages
 
 
+def _can_fork() -> bool:
+    """Whether a stage may run in a forked copy of this process: on a system with fork, and only
+    from a single-threaded process (forking beside other threads, as serve's file watcher, can
+    leave the copy waiting on a lock one of them held)."""
+    import multiprocessing
+    import threading
+
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _child_main(conn, fn, args) -> None:
+    gc.disable()  # a short-lived copy: collecting would only copy the parent's pages
+    try:
+        result = (True, fn(*args))
+    except BaseException as exc:  # sent to the parent, which raises it
+        result = (False, exc)
+    try:
+        conn.send(result)
+    except Exception as exc:  # an exception that does not pickle
+        conn.send((False, RuntimeError(f"{type(result[1]).__name__}: {result[1]} ({exc})")))
+    conn.close()
+
+
+class Forked:
+    """fn(*args) run in a forked copy of this process, beside the caller's own work: the copy
+    shares the built site without pickling it, which a worker pool would have to do.
+    result() waits and returns fn's value or raises its exception; cancel() stops it."""
+
+    def __init__(self, fn, *args):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self._receive, send = ctx.Pipe(duplex=False)
+        gc.freeze()  # the copy's reference counting then leaves the parent's objects shared
+        try:
+            self._proc = ctx.Process(target=_child_main, args=(send, fn, args), daemon=True)
+            self._proc.start()
+        finally:
+            gc.unfreeze()
+            send.close()
+
+    def result(self):
+        try:
+            ok, value = self._receive.recv()
+        except EOFError:
+            ok, value = False, SiteError(None, "a build process stopped unexpectedly; the previous site is unchanged")
+        finally:
+            self._receive.close()
+            self._proc.join()
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        self._proc.terminate()
+        self._proc.join()
+        self._receive.close()
+
+
+def _search_part(site, out: Path, content: Path, seg, memo):
+    """The search stage, as a forked copy runs it: its figures, and what the render memo learnt
+    (which the parent's memo takes in)."""
+    info = search_stage.write_index(site, out, content, seg, memo)
+    return info, (memo.new, memo.reused) if memo is not None else None
+
+
 def default_report(out: Path) -> Path:
     return out.parent / f"{out.name}-report.txt"
 
@@ -339,8 +406,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     slugs = SlugMemo(options.cache) if options.cache else None
     site = build_structure(published, config)
     attach_themes(site, taxonomy)
-    link_related(site)
-    timings["structure"] = time.perf_counter() - t
+    timings["structure"] = time.perf_counter() - t  # with link_related, below
 
     out = options.out
     try:
@@ -349,19 +415,39 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
     except OSError as exc:
         raise SiteError(str(out), f"cannot write the site here ({exc.strerror}); choose another --out") from None
     try:
-        t = time.perf_counter()
         memo = None
         if options.cache:
             templates = sorted(p for p in Path(options.templates).rglob("*") if p.is_file())
             salt = files_digest(templates + code_files(), repr(config).encode())
             memo = RenderMemo(options.cache / "render.pickle", out, salt)
-        renderer = Renderer(site, options.templates, options.static, memo)
-        files = renderer.render(tmp)
+        # the search stage needs the stories with their themes and keywords, not their related
+        # stories or pages: on a large site it runs in a forked copy while this process links
+        # related stories and renders
+        t_search = time.perf_counter()
+        search_part = Forked(_search_part, site, tmp, options.content, seg, memo) if len(published) >= PARALLEL_MIN_PAGES and _can_fork() else None
+        try:
+            t = time.perf_counter()
+            link_related(site)
+            timings["structure"] += time.perf_counter() - t
+            t = time.perf_counter()
+            renderer = Renderer(site, options.templates, options.static, memo)
+            files = renderer.render(tmp)
+        except BaseException:
+            if search_part is not None:
+                search_part.cancel()
+            raise
         timings["render"] = time.perf_counter() - t
-        t = time.perf_counter()
-        search_info = search_stage.write_index(site, tmp, options.content, seg, memo)
+        if search_part is not None:
+            search_info, learnt = search_part.result()
+            if memo is not None:
+                memo.new.update(learnt[0])
+                memo.reused += learnt[1]
+            timings["search"] = time.perf_counter() - t_search  # beside related stories and render
+        else:
+            t = time.perf_counter()
+            search_info = search_stage.write_index(site, tmp, options.content, seg, memo)
+            timings["search"] = time.perf_counter() - t
         files += search_info["files"]
-        timings["search"] = time.perf_counter() - t
         if memo is not None and memo.in_place:
             commit_in_place(tmp, out, files)
         else:

@@ -290,13 +290,14 @@ def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
 def _shard_columns(ix: IndexArrays, shards: int):
     """Each shard's columns: its terms, their posting counts, and per posting the field,
     document gap and count (see shard_index)."""
+    n_terms = len(ix.terms)
     term_shard = np.array([shard_of(t, shards) for t in ix.terms], dtype=np.int64)
-    rank = np.empty(len(ix.terms), dtype=np.int64)
-    rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(len(ix.terms), dtype=np.int64)
-    # one sort key: shard, then term (by text), field, document
-    n_docs = max(ix.docs, 1)
-    key = ((term_shard[ix.term] * len(ix.terms) + rank[ix.term]) * len(ix.fields) + ix.field) * n_docs + ix.doc
-    order = np.argsort(key, kind="stable")
+    rank = np.empty(n_terms, dtype=np.int64)
+    rank[np.argsort(np.array(ix.terms, dtype=object), kind="stable")] = np.arange(n_terms, dtype=np.int64)
+    # one sort key, unique per posting: shard, then term (by text), field, document
+    place = term_shard * n_terms + rank
+    key = (place[ix.term] * len(ix.fields) + ix.field) * max(ix.docs, 1) + ix.doc
+    order = np.argsort(key)
     term = ix.term[order]
     field = ix.field[order]
     doc = ix.doc[order].astype(np.int64)
@@ -305,18 +306,17 @@ def _shard_columns(ix: IndexArrays, shards: int):
     same[1:] = (term[1:] == term[:-1]) & (field[1:] == field[:-1])
     gap = doc.copy()
     gap[1:] = np.where(same[1:], doc[1:] - doc[:-1], doc[1:])
-    bounds = np.searchsorted(term_shard[term], np.arange(shards + 1))
+    # each term's first posting and posting count, then each shard's range of terms and postings
+    starts = np.flatnonzero(np.concatenate(([True], term[1:] != term[:-1]))) if len(term) else np.zeros(0, np.int64)
+    distinct = term[starts]
+    counts = np.diff(np.append(starts, len(term)))
+    term_bounds = np.searchsorted(term_shard[distinct], np.arange(shards + 1)).tolist()
+    posting_bounds = np.append(starts, len(term))[term_bounds].tolist()
+    texts = [ix.terms[i] for i in distinct.tolist()]
     for k in range(shards):
-        lo, hi = int(bounds[k]), int(bounds[k + 1])
-        t = term[lo:hi]
-        if hi > lo:
-            starts = np.flatnonzero(np.r_[True, t[1:] != t[:-1]])
-            distinct = t[starts]
-            counts = np.diff(np.r_[starts, hi - lo])
-        else:
-            counts = t[:0]
-            distinct = t[:0]
-        yield [ix.terms[i] for i in distinct.tolist()], counts, field[lo:hi], gap[lo:hi], count[lo:hi]
+        a, b = term_bounds[k], term_bounds[k + 1]
+        lo, hi = posting_bounds[k], posting_bounds[k + 1]
+        yield texts[a:b], counts[a:b], field[lo:hi], gap[lo:hi], count[lo:hi]
 
 
 def _shard_json(terms, counts, field, gap, count) -> dict:
