@@ -317,3 +317,67 @@ def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
     assert again.cache == {"hits": 0, "misses": 5, "reused": 0}
     build(BuildOptions(out=tmp_path / "cold", cache=None, **options))
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+
+
+def test_search_stage_in_a_forked_copy_gives_the_same_site(tmp_path, monkeypatch):
+    """On a large site the search stage runs in a forked copy beside render (build.Forked). Here
+    the threshold is lowered so the five pages take that path: the site, the render memo it
+    leaves and a rebuild from it equal the sequential build's, and an error in the copy stops the
+    build with its own message, the previous site untouched."""
+    from lingyuan_site import build as build_module
+    from lingyuan_site.build import BuildOptions, build
+    from lingyuan_site.errors import SiteError
+
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this system: the build stays sequential")
+    forks = []
+
+    class Counted(build_module.Forked):
+        def __init__(self, *args):
+            forks.append(args[0].__name__)
+            super().__init__(*args)
+
+    options = dict(content=ROOT / "content", templates=ROOT / "templates", static=ROOT / "static")
+    build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
+    sequential = build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(build_module, "Forked", Counted)
+    monkeypatch.setattr(build_module, "_can_fork", lambda: True)  # the browser tests' threads may be running
+    first = build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
+    assert forks == ["_search_part"]
+    assert digest(tmp_path / "forked") == digest(tmp_path / "sequential")
+    assert first.search["shards"] == 64 and "search/index/lengths.bin" in first.files
+    again = build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
+    # the copy's memo entries reached the parent's memo: the rebuild kept every search file too
+    assert again.search["written"] == 0 and again.cache == sequential.cache
+    assert again.cache["reused"] > 2 * 22 + 64
+    assert digest(tmp_path / "forked") == digest(tmp_path / "sequential")
+    before = digest(tmp_path / "forked")
+
+    def broken(*args, **kwargs):
+        raise SiteError("content", "search stage failed on purpose")
+
+    monkeypatch.setattr(build_module.search_stage, "write_index", broken)
+    with pytest.raises(SiteError, match="search stage failed on purpose"):
+        build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
+    assert digest(tmp_path / "forked") == before
+    assert forks == ["_search_part"] * 3
+
+
+def test_no_fork_beside_other_threads():
+    """serve's file watcher runs in threads; a fork beside them could wait forever on a lock one of
+    them held, so the build then stays in one process."""
+    import threading
+
+    from lingyuan_site import build as build_module
+
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait)
+    watcher.start()
+    try:
+        assert build_module._can_fork() is False
+    finally:
+        stop.set()
+        watcher.join()
