@@ -320,15 +320,17 @@ def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
 
 
 def test_search_stage_in_a_forked_copy_gives_the_same_site(tmp_path, monkeypatch):
-    """On a large site the search stage runs in a forked copy beside render (build.Forked). Here
-    the threshold is lowered so the five pages take that path: the site, the render memo it
-    leaves and a rebuild from it equal the sequential build's, and an error in the copy stops the
-    build with its own message, the previous site untouched."""
+    """On a large site the search stage runs in a forked copy beside render, and a rebuild parses
+    its changed pages in one while it loads the cached ones (build.Forked). Here the threshold is
+    lowered so the five pages take those paths: the site, the render memo it leaves and the
+    rebuilds from it equal the sequential builds', and an error in a copy stops the build with
+    its own message, the previous site untouched."""
+    import multiprocessing
+    import shutil
+
     from lingyuan_site import build as build_module
     from lingyuan_site.build import BuildOptions, build
     from lingyuan_site.errors import SiteError
-
-    import multiprocessing
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this system: the build stays sequential")
@@ -339,10 +341,12 @@ def test_search_stage_in_a_forked_copy_gives_the_same_site(tmp_path, monkeypatch
             forks.append(args[0].__name__)
             super().__init__(*args)
 
-    options = dict(content=ROOT / "content", templates=ROOT / "templates", static=ROOT / "static")
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    options = dict(content=content, templates=ROOT / "templates", static=ROOT / "static")
     build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
     sequential = build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
-    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 2)
     monkeypatch.setattr(build_module, "Forked", Counted)
     monkeypatch.setattr(build_module, "_can_fork", lambda: True)  # the browser tests' threads may be running
     first = build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
@@ -354,6 +358,18 @@ def test_search_stage_in_a_forked_copy_gives_the_same_site(tmp_path, monkeypatch
     assert again.search["written"] == 0 and again.cache == sequential.cache
     assert again.cache["reused"] > 2 * 22 + 64
     assert digest(tmp_path / "forked") == digest(tmp_path / "sequential")
+    assert forks == ["_search_part"] * 2
+    # one page edited: it is parsed in a forked copy while the other four come from the cache
+    page = content / "2021-06-sijie-sanyin.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("产品供不应求。", "产品供不应求，远销京津。"), encoding="utf-8")
+    edited = build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
+    assert forks == ["_search_part", "_search_part", "_read_list", "_search_part"]
+    assert edited.cache["hits"] == 4 and edited.cache["misses"] == 1
+    monkeypatch.setattr(build_module, "_can_fork", lambda: False)
+    build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
+    monkeypatch.setattr(build_module, "_can_fork", lambda: True)
+    assert digest(tmp_path / "forked") == digest(tmp_path / "sequential")
+    assert "远销京津" in (tmp_path / "forked" / "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/index.html").read_text(encoding="utf-8")
     before = digest(tmp_path / "forked")
 
     def broken(*args, **kwargs):
@@ -363,7 +379,7 @@ def test_search_stage_in_a_forked_copy_gives_the_same_site(tmp_path, monkeypatch
     with pytest.raises(SiteError, match="search stage failed on purpose"):
         build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
     assert digest(tmp_path / "forked") == before
-    assert forks == ["_search_part"] * 3
+    assert forks[-1] == "_search_part" and len(forks) == 5
 
 
 def test_no_fork_beside_other_threads():

@@ -107,7 +107,11 @@ def _read_one(path: Path, seg=None, taxonomy=None):
 
 
 def _read_chunk(paths: list) -> list:
-    return [_read_one(p, _WORKER_SEG, _WORKER_TAXONOMY) for p in paths]
+    return _read_list(paths, _WORKER_SEG, _WORKER_TAXONOMY)
+
+
+def _read_list(paths: list, seg, taxonomy) -> list:
+    return [_read_one(p, seg, taxonomy) for p in paths]
 
 
 def write_pickle(path: Path, value) -> None:
@@ -148,6 +152,9 @@ class PageCache:
         digest = hashlib.sha256(self.salt)
         digest.update(display_path(path).encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
+
+    def has(self, key: str) -> bool:
+        return (self.folder / f"{key}.pickle").is_file()
 
     def get(self, key: str):
         self.used.add(key)
@@ -201,12 +208,27 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
     results: list = [None] * len(paths)
     keys = [cache.key(p) for p in paths] if cache else [None] * len(paths)
     todo = []
+    ahead, changed = None, []
+    if cache and seg is not None:
+        # a rebuild: the few changed pages are parsed in a forked copy while this process loads
+        # the cached ones (each takes about as long as 200 cached pages)
+        changed = [i for i, key in enumerate(keys) if not cache.has(key)]
+        if 0 < len(changed) < PARALLEL_MIN_PAGES <= len(paths) - len(changed) and _can_fork():
+            ahead = Forked(_read_list, [paths[i] for i in changed], seg, taxonomy)
+        else:
+            changed = []
     for i, key in enumerate(keys):
+        if ahead is not None and i in changed:
+            cache.get(key)  # counted as the miss it is
+            continue
         hit = cache.get(key) if cache else None
         if hit is not None:
             results[i] = (hit, None)
         else:
             todo.append(i)
+    if ahead is not None:
+        for i, result in zip(changed, ahead.result()):
+            results[i] = result
     bar = _progress(len(todo), "reading")
     if len(todo) >= PARALLEL_MIN_PAGES and seg is not None:
         from concurrent.futures import ProcessPoolExecutor
@@ -228,7 +250,7 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
     if bar:
         bar.close()
     if cache:
-        for i in todo:
+        for i in todo + changed:
             page, exc = results[i]
             if exc is None:
                 cache.put(keys[i], page)
