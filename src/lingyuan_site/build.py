@@ -390,16 +390,27 @@ def commit_in_place(tmp: Path, out: Path, files: list[str]) -> None:
             target_dir.mkdir(parents=True, exist_ok=True)
             for name in names:
                 os.replace(os.path.join(folder, name), target_dir / name)
-    keep = set(files)
-    for folder, _dirs, names in os.walk(out, topdown=False):
-        rel = os.path.relpath(folder, out)
-        for name in names:
-            path = name if rel == "." else f"{rel}/{name}"
-            if path not in keep:
-                os.unlink(os.path.join(folder, name))
-        if rel != "." and not os.listdir(folder):
-            os.rmdir(folder)
+    _prune(str(out), "", set(files))
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _prune(folder: str, prefix: str, keep: set) -> bool:
+    """Remove what below `folder` is not in `keep` (paths relative to the site, `prefix` being
+    the folder's), and the folders that leaves empty; True if `folder` itself is left empty."""
+    empty = True
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            path = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if _prune(entry.path, path + "/", keep):
+                    os.rmdir(entry.path)
+                else:
+                    empty = False
+            elif path in keep:
+                empty = False
+            else:
+                os.unlink(entry.path)
+    return empty
 
 
 def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = None) -> BuildResult:
