@@ -12,8 +12,8 @@
 """
 from __future__ import annotations
 
-import heapq
 import math
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -227,9 +227,15 @@ def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY)
         df.update(c.keys())
     n = len(stories)
     archive_idf = {d: math.log((n + 1) / (d + 0.5)) for d in set(df.values())}
+    idf_of = {word: archive_idf[d] for word, d in df.items()}
     for story, weights in zip(stories, counted):
-        best = heapq.nsmallest(per_story, ((-(local * archive_idf[df[word]]), word) for word, local in weights.items()))
-        story.keywords = [w for _, w in best]
+        # the words with the highest local weight × archive idf, ties by word: the scores are
+        # computed in C (map), and only those at or above the cut-off are sorted with their words
+        words = list(weights)
+        scores = list(map(operator.mul, weights.values(), map(idf_of.__getitem__, words)))
+        cut = sorted(scores, reverse=True)[per_story - 1] if len(scores) > per_story else -math.inf
+        best = sorted((-score, word) for score, word in zip(scores, words) if score >= cut)
+        story.keywords = [w for _, w in best[:per_story]]
 
 
 def taught_tokenizer(content: Path, taxonomy: Taxonomy):
