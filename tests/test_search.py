@@ -168,6 +168,27 @@ def test_all_shards_merged_are_lunr_pys_own_index(built_index, tk):
         assert [(r, n, round(s, 9)) for r, n, s in got] == [(r, n, round(s, 9)) for r, n, s in expected], q
 
 
+def test_term_numbers_kept_from_a_last_build_change_nothing(built, tmp_path):
+    """A rebuild numbers terms from the last build's vocabulary (search.TermNumbers), which may
+    hold terms no story has any more: the written index is the same, byte for byte."""
+    _, result = built
+
+    def files(folder):
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+    search.write_index(result.site, tmp_path / "fresh", CONTENT)
+    stale = search.TermNumbers({"terms": ["乾", "乾隆", "xyz", "經濟"], "stories": {}})
+    info = search.write_index(result.site, tmp_path / "stale", CONTENT, numbers=stale)
+    assert files(tmp_path / "stale") == files(tmp_path / "fresh")
+    assert "乾干" in info["meta"]["fold"]  # a stale 乾 did not count as a character the archive holds
+    assert len(stale.terms) == info["terms"] + 4
+    # the next build takes every story's numbers as they were and numbers nothing new
+    kept = search.TermNumbers(stale.state(info["terms"]))
+    search.write_index(result.site, tmp_path / "kept", CONTENT, numbers=kept)
+    assert files(tmp_path / "kept") == files(tmp_path / "fresh")
+    assert kept.terms == stale.terms and set(kept.kept) == set(stale.kept) and len(kept.kept) == len(result.site.latest)
+
+
 def test_vendored_lunr_is_the_unmodified_2_3_9():
     data = (ROOT / "static" / "vendor" / "lunr.min.js").read_bytes()
     assert hashlib.sha256(data).hexdigest() == "0c50d9002b85780a842afffb567bb54ede402dae7c6dc5997a018614d8044fc8"

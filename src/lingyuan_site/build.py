@@ -123,6 +123,20 @@ def write_pickle(path: Path, value) -> None:
     tmp.replace(path)
 
 
+def read_state(path: Path, salt: bytes):
+    """A value write_state kept under the same salt, or None (none yet, damaged, other salt)."""
+    try:
+        with path.open("rb") as fh:
+            kept_salt, value = pickle.load(fh)
+    except Exception:
+        return None
+    return value if kept_salt == salt else None
+
+
+def write_state(path: Path, salt: bytes, value) -> None:
+    write_pickle(path, (salt, value))
+
+
 def files_digest(paths: list, extra: bytes = b"") -> bytes:
     """A digest of files' names and bytes (a missing file counts as missing), for cache keys."""
     digest = hashlib.sha256(extra)
@@ -325,9 +339,16 @@ class Forked:
 
 
 def _search_part(site, out: Path, content: Path, seg, memo):
-    """The search stage, as a forked copy runs it: its figures, and what the render memo learnt
-    (which the parent's memo takes in)."""
-    info = search_stage.write_index(site, out, content, seg, memo)
+    """The search stage: its figures, and what the render memo learnt (which the parent's memo
+    takes in when a forked copy ran it). With the build cache, the term numbers of the last
+    build are used and kept (search-terms.pickle)."""
+    numbers = None
+    if memo is not None:
+        path = memo.path.with_name("search-terms.pickle")
+        numbers = search_stage.TermNumbers(read_state(path, memo.salt))
+    info = search_stage.write_index(site, out, content, seg, memo, numbers)
+    if numbers is not None:
+        write_state(path, memo.salt, numbers.state(info["terms"]))
     return info, (memo.new, memo.reused) if memo is not None else None
 
 
@@ -460,7 +481,10 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         search_part = Forked(_search_part, site, tmp, options.content, seg, memo) if len(published) >= PARALLEL_MIN_PAGES and _can_fork() else None
         try:
             t = time.perf_counter()
-            link_related(site)
+            related_path = options.cache / "related.pickle" if options.cache else None
+            related = link_related(site, previous=read_state(related_path, cache.salt) if cache else None)
+            if cache:
+                write_state(related_path, cache.salt, related)
             timings["structure"] += time.perf_counter() - t
             t = time.perf_counter()
             renderer = Renderer(site, options.templates, options.static, memo)
@@ -478,7 +502,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
             timings["search"] = time.perf_counter() - t_search  # beside related stories and render
         else:
             t = time.perf_counter()
-            search_info = search_stage.write_index(site, tmp, options.content, seg, memo)
+            search_info = _search_part(site, tmp, options.content, seg, memo)[0]
             timings["search"] = time.perf_counter() - t
         files += search_info["files"]
         if memo is not None and memo.in_place:

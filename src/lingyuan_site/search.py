@@ -205,40 +205,86 @@ class IndexArrays:
     lengths: np.ndarray
     docs: int
 
+    def used_terms(self) -> list:
+        """The terms some posting holds (`terms` may also hold terms a rebuild's kept numbering
+        no longer uses, which must not reach the output)."""
+        return [self.terms[i] for i in np.flatnonzero(np.bincount(self.term, minlength=len(self.terms))).tolist()]
 
-def build_index(site: Site, seg=None) -> IndexArrays:
+
+TEXT_FIELDS = [name for name, _ in FIELDS[:4]]  # from the page (Story.index_terms); the rest from the whole archive
+assert TEXT_FIELDS == ["title", "lead", "body", "captions"]
+
+
+class TermNumbers:
+    """Term numbers, kept between builds in the build cache: the vocabulary in numbering order,
+    and each story's text-field terms as numbers, keyed by a digest of those terms. A rebuild then
+    numbers only the terms of stories whose text changed. Numbers never reach the output (shards
+    are sorted by term text), so terms that no story holds any more change nothing; the
+    vocabulary starts afresh when they outnumber the rest."""
+
+    def __init__(self, state: Optional[dict] = None):
+        state = state or {}
+        self.terms: list = list(state.get("terms", ()))
+        self.stories: dict = state.get("stories", {})
+        self.number = {t: i for i, t in enumerate(self.terms)}
+        self.kept: dict = {}
+
+    def of(self, terms: list) -> np.ndarray:
+        number = self.number
+        for t in dict.fromkeys(terms):
+            if t not in number:
+                number[t] = len(self.terms)
+                self.terms.append(t)
+        return np.fromiter(map(number.__getitem__, terms), np.int32, len(terms))
+
+    def story(self, text: str) -> np.ndarray:
+        """The numbers of NUL-joined terms, from the last build when it had the same text."""
+        key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        numbers = self.stories.get(key)
+        if numbers is None:
+            numbers = self.of(text.split("\0") if text else [])
+        self.kept[key] = numbers
+        return numbers
+
+    def state(self, used: int) -> dict:
+        """What to keep for the next build (`used`: how many terms this build's postings hold)."""
+        if len(self.terms) > 2 * used + 1000:
+            return {}
+        return {"terms": self.terms, "stories": self.kept}
+
+
+def build_index(site: Site, seg=None, numbers: Optional[TermNumbers] = None) -> IndexArrays:
     """What lunr.py's Builder counts, for every document and field: the term frequencies and the
-    field lengths. The counts come from the pages (the workers counted them). The weights are
-    left to whoever reads the index (merge_shards here, search.js in the browser), so an edit
-    changes only the shards whose terms it touches."""
+    field lengths. The counts come from the pages (the workers counted them); `numbers` may hold
+    the last build's term numbers. The weights are left to whoever reads the index
+    (merge_shards here, search.js in the browser), so an edit changes only the shards whose terms
+    it touches."""
     seg = segment.as_segmenter(seg) if seg is not None else None
+    numbers = numbers if numbers is not None else TermNumbers()
     names = [name for name, _ in FIELDS]
-    texts, counts, sizes, lengths = [], array("I"), [], []
+    parts, counts, sizes, lengths = [], array("I"), [], []
     for entry in site.latest:
         per_field = entry.story.index_terms
         if per_field is None:
             per_field = story_terms(entry.story, entry.title, seg)
-        counted = dict(per_field)
-        counted.update((name, TermCounts.of(tokens)) for name, tokens in _global_fields(entry).items())
-        for name in names:
-            tc = counted[name]
-            if tc.terms:
-                texts.append(tc.terms)
+        counted = [per_field[name] for name in TEXT_FIELDS]
+        parts.append(numbers.story("\0".join(tc.terms for tc in counted if tc.terms)))
+        archive = [TermCounts.of(tokens) for tokens in _global_fields(entry).values()]
+        archive_terms = "\0".join(tc.terms for tc in archive if tc.terms)
+        parts.append(numbers.of(archive_terms.split("\0") if archive_terms else []))
+        for tc in counted + archive:
             counts.extend(tc.counts)
             sizes.append(len(tc.counts))
             lengths.append(sum(tc.counts))
-    # every posting's term at once: one split, one numbering pass, one array
-    terms = "\0".join(texts).split("\0") if texts else []
-    number = {t: i for i, t in enumerate(dict.fromkeys(terms))}
     n_fields = len(names)
     chunk = np.arange(len(sizes), dtype=np.int64)
     sizes_a = np.asarray(sizes, dtype=np.int64)
     return IndexArrays(
         names,
-        list(number),
+        numbers.terms,
         np.repeat(chunk // n_fields, sizes_a).astype(np.int32),
         np.repeat(chunk % n_fields, sizes_a).astype(np.int8),
-        np.fromiter(map(number.__getitem__, terms), np.int32, len(terms)),
+        np.concatenate(parts) if parts else np.zeros(0, np.int32),
         np.frombuffer(counts, dtype=np.uint32).astype(np.int64),
         np.asarray(lengths, dtype=np.int64).reshape(-1, n_fields),
         len(site.latest),
@@ -268,12 +314,12 @@ def shard_of(term: str, shards: int) -> int:
     return ord(term[0]) % shards
 
 
-def shard_count(ix: IndexArrays) -> int:
+def shard_count(ix: IndexArrays, used: Optional[list] = None) -> int:
     """Enough shards that each holds at most about TARGET_SHARD_BYTES of JSON, estimated from
     counts (a term costs its text, a posting its field, document gap and count), rounded up to
     a power of two: the count, and with it every term's shard, changes only when the archive
     doubles or halves, not with every edit."""
-    estimate = sum(3 * len(t) + 6 for t in ix.terms) + 7 * len(ix.doc)
+    estimate = sum(3 * len(t) + 6 for t in (used if used is not None else ix.used_terms())) + 7 * len(ix.doc)
     return min(MAX_SHARDS, 1 << max(0, math.ceil(estimate / TARGET_SHARD_BYTES) - 1).bit_length())
 
 
@@ -443,7 +489,7 @@ def _write_packed(out: Path, path: str, data: bytes, memo=None, digest=None) -> 
         memo.record(digest, path, out)
 
 
-def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> dict:
+def write_index(site: Site, out: Path, content: Path, seg=None, memo=None, numbers: Optional[TermNumbers] = None) -> dict:
     """Build the index and write search/index/meta.json, search/index/lengths.bin (field
     lengths), search/index/<k>.bin (shards) and search/docs/<ref>.bin (what a result shows).
     Returns figures for the build report and bench. Compression runs on two threads (zlib lets
@@ -454,9 +500,10 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
 
     if seg is None:
         seg = segment.Segmenter(lambda: segment.tokenizer(segment.user_dict_path(content)))
-    ix = build_index(site, seg)
-    shards = shard_count(ix)
-    site_chars = {ch for term in ix.terms for ch in term}
+    ix = build_index(site, seg, numbers)
+    used = ix.used_terms()
+    shards = shard_count(ix, used)
+    site_chars = {ch for term in used for ch in term}
     meta = {
         "version": LUNR_VERSION,
         "format": 3,
@@ -504,4 +551,4 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None) -> di
             job.result()
     (folder / "meta.json").write_text(_dump(meta).decode("utf-8"), encoding="utf-8")
     files.append("search/index/meta.json")
-    return {"files": files, "compact_bytes": compact_bytes, "shards": shards, "written": written, "terms": len(ix.terms), "meta": meta}
+    return {"files": files, "compact_bytes": compact_bytes, "shards": shards, "written": written, "terms": len(used), "meta": meta}

@@ -8,6 +8,7 @@ readable and stay the same from build to build.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -235,11 +236,15 @@ def attach_themes(site: Site, taxonomy) -> None:
         entry.keyword_links = [keywords.get(w) or SiteKeyword(w, "", "") for w in entry.story.keywords]
 
 
-def link_related(site: Site, count: int = 4, window: int = 12) -> None:
+def link_related(site: Site, count: int = 4, window: int = 12, previous: Optional[dict] = None) -> dict:
     """Related stories: most shared themes (x2) and keywords, then nearest in time; never itself.
     Candidates are, for each of a story's themes and keywords, the `window` stories nearest in
     reading order that share it: comparing every pair is quadratic (10,000 stories make 100
-    million pairs), and a far-away story sharing one tag never outranks a near one sharing it."""
+    million pairs), and a far-away story sharing one tag never outranks a near one sharing it.
+
+    Returns what a rebuild passes back as `previous`: a story whose own tags, date and URL and
+    whose candidates (each with its tags, date and URL) are all as they were keeps its related
+    stories without scoring them again."""
     groups: dict[tuple, list] = {}  # tag -> the numbers of the stories holding it, in reading order
     places: list[list] = []  # per story: (its group, its position there) for each tag
     for n, entry in enumerate(site.stories):
@@ -251,21 +256,36 @@ def link_related(site: Site, count: int = 4, window: int = 12) -> None:
         places.append(mine)
     tags = [({t.slug for t in e.themes}, set(e.story.keywords)) for e in site.stories]
     months = [_months(e.date) for e in site.stories]
+    # what a story's related stories depend on, as one number per story
+    marks = [int.from_bytes(hashlib.blake2b(repr((e.url, sorted(tags[n][0]), e.story.keywords, months[n])).encode("utf-8"),
+                                            digest_size=8).digest(), "big") for n, e in enumerate(site.stories)]
+    previous = previous or {}
+    by_url = {e.url: e for e in site.stories}
+    state = {}
     for n, entry in enumerate(site.stories):
-        mine_t, mine_k = tags[n]
         candidates = set()
         for group, i in places[n]:
             candidates.update(group[max(0, i - window) : i + window + 1])
         candidates.discard(n)
-        scored = []
-        for m in candidates:
-            their_t, their_k = tags[m]
-            shared = 2 * len(mine_t & their_t) + len(mine_k & their_k)
-            if shared:
-                other = site.stories[m]
-                scored.append((-shared, abs(months[m] - months[n]), other.url, m))
-        scored.sort()
-        entry.related = [site.stories[s[3]] for s in scored[:count]]
+        # the candidates as one number: a sum of random 64-bit marks (another set of candidates
+        # gives the same sum with odds of 2**-64)
+        inputs = (marks[n], len(candidates), sum(map(marks.__getitem__, candidates)))
+        kept = previous.get(entry.url)
+        if kept is not None and kept[0] == inputs:
+            urls = kept[1]
+        else:
+            mine_t, mine_k = tags[n]
+            scored = []
+            for m in candidates:
+                their_t, their_k = tags[m]
+                shared = 2 * len(mine_t & their_t) + len(mine_k & their_k)
+                if shared:
+                    scored.append((-shared, abs(months[m] - months[n]), site.stories[m].url))
+            scored.sort()
+            urls = [s[2] for s in scored[:count]]  # (URLs are unique: no two stories tie on all three)
+        entry.related = [by_url[u] for u in urls]
+        state[entry.url] = (inputs, urls)
+    return state
 
 
 def _months(d) -> int:
