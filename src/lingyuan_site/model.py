@@ -100,7 +100,7 @@ class Story:
     keywords: list[str] = field(default_factory=list)
     theme_scores: list[ThemeScore] = field(default_factory=list)
     themes_from: str = "tagger"  # or "front matter"
-    keyword_counts: Any = field(default=None, repr=False)  # word -> local weight, for keywords (themes._candidates)
+    keyword_counts: Any = field(default=None, repr=False)  # themes.Candidates: words and local weights, for keywords
     index_terms: Any = field(default=None, repr=False)  # field -> search.TermCounts, for the search index
 
     @property
