@@ -111,8 +111,9 @@ class Story:
     def body_text(self) -> str:
         return "\n".join(self.paragraphs)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, scores: bool = True) -> dict[str, Any]:
+        """The story as plain data; `scores` keeps the tagger's theme scores."""
+        data = {
             "kind": self.kind,
             "title": self.title,
             "kicker": self.kicker,
@@ -127,9 +128,11 @@ class Story:
             "slogans": list(self.slogans),
             "themes": list(self.themes),
             "keywords": list(self.keywords),
-            "theme_scores": [{"theme": t.theme, "score": t.score, "words": list(t.words)} for t in self.theme_scores],
-            "line": self.line,
         }
+        if scores:
+            data["theme_scores"] = [{"theme": t.theme, "score": t.score, "words": list(t.words)} for t in self.theme_scores]
+        data["line"] = self.line
+        return data
 
 
 @dataclass

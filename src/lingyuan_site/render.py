@@ -16,7 +16,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 from urllib.parse import urlparse
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
@@ -252,10 +252,11 @@ class Renderer:
         return card
 
     def _model(self, story):
-        """story.to_dict(), once per story (its page's key and its own both hold it)."""
+        """story.to_dict() without the tagger's scores, which no page shows: once per story (its
+        page's key and its own both hold it)."""
         found = self._models.get(id(story))
         if found is None:
-            found = self._models[id(story)] = story.to_dict()
+            found = self._models[id(story)] = story.to_dict(scores=False)
         return found
 
     def abs_url(self, path: str) -> str:
@@ -270,10 +271,11 @@ class Renderer:
         except TemplateError as exc:
             raise SiteError(f"templates/{getattr(exc, 'name', None) or name}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
 
-    def write(self, out: Path, rel: str, template: str, key=None, **context) -> None:
+    def write(self, out: Path, rel: str, template: str, key=None, more: Optional[Callable[[], dict]] = None, **context) -> None:
         """Render `template` to `rel` (a site-relative folder URL like "2022/04/x/", or a file).
-        `key`, plain data holding everything the template shows from `context`, lets a rebuild
-        reuse the previous build's file when it has not changed (RenderMemo)."""
+        `key`, plain data holding everything the template shows from `context` and `more()` (more
+        context, made only if the file is rendered), lets a rebuild reuse the previous build's
+        file when it has not changed (RenderMemo)."""
         path = rel + "index.html" if rel == "" or rel.endswith("/") else rel
         digest = None
         if key is not None and self.memo is not None:
@@ -281,6 +283,8 @@ class Renderer:
             if digest is None:
                 self.files.append(path)
                 return
+        if more is not None:
+            context.update(more())
         if self._macros is None:
             self._macros = self._template("_macros.html").module
         depth = path.count("/")
@@ -409,25 +413,17 @@ class Renderer:
 
     def _story(self, out: Path, entry: SiteStory) -> None:
         story = entry.story
-        body = body_sections(story)
-        headed = [s for s in body if s.heading]
-        article = json_ld(self.news_article(entry))
+        article = self.news_article(entry)
         key = (self._model(story), self._card(entry), entry.description, _page_meta(entry.page), self._card(entry.prev), self._card(entry.next),
                [self._card(r) for r in entry.related], [(t.name, t.url) for t in entry.themes], [(k.word, k.url) for k in entry.keyword_links],
-               str(article))
-        self.write(
-            out,
-            entry.url,
-            "story.html",
-            key=key,
-            entry=entry,
-            story=story,
-            body=body,
-            toc=len(headed) >= TOC_MIN_SECTIONS,
-            data_groups=data_groups(story),
-            keywords=entry.keyword_links,
-            json_ld=article,
-        )
+               article)
+
+        def context() -> dict:  # what only rendering needs, made only when the story is rendered
+            body = body_sections(story)
+            return dict(body=body, toc=sum(1 for s in body if s.heading) >= TOC_MIN_SECTIONS, data_groups=data_groups(story),
+                        json_ld=json_ld(article))
+
+        self.write(out, entry.url, "story.html", key=key, more=context, entry=entry, story=story, keywords=entry.keyword_links)
 
     def news_article(self, entry: SiteStory) -> dict:
         story, config = entry.story, self.site.config
