@@ -187,6 +187,7 @@ def test_term_numbers_kept_from_a_last_build_change_nothing(built, tmp_path):
     search.write_index(result.site, tmp_path / "kept", CONTENT, numbers=kept)
     assert files(tmp_path / "kept") == files(tmp_path / "fresh")
     assert kept.terms == stale.terms and set(kept.kept) == set(stale.kept) and len(kept.kept) == len(result.site.latest)
+    assert set(kept.kept_archives) == set(kept.archives) == set(stale.kept_archives)  # keywords and themes too
 
 
 def test_vendored_lunr_is_the_unmodified_2_3_9():

@@ -226,8 +226,10 @@ class TermNumbers:
         state = state or {}
         self.terms: list = list(state.get("terms", ()))
         self.stories: dict = state.get("stories", {})
+        self.archives: dict = state.get("archives", {})
         self.number = {t: i for i, t in enumerate(self.terms)}
         self.kept: dict = {}
+        self.kept_archives: dict = {}
 
     def of(self, terms: list) -> np.ndarray:
         number = self.number
@@ -246,11 +248,24 @@ class TermNumbers:
         self.kept[key] = numbers
         return numbers
 
+    def archive(self, entry: SiteStory) -> tuple:
+        """A story's archive-wide fields (keywords, themes, theme), counted: their terms as
+        numbers and each field's counts, from the last build when the story had the same
+        keywords and themes."""
+        key = (tuple(entry.story.keywords), tuple((t.slug, t.name) for t in entry.themes))
+        found = self.archives.get(key)
+        if found is None:
+            fields = [TermCounts.of(tokens) for tokens in _global_fields(entry).values()]
+            terms = "\0".join(tc.terms for tc in fields if tc.terms)
+            found = (self.of(terms.split("\0") if terms else []), [tc.counts for tc in fields])
+        self.kept_archives[key] = found
+        return found
+
     def state(self, used: int) -> dict:
         """What to keep for the next build (`used`: how many terms this build's postings hold)."""
         if len(self.terms) > 2 * used + 1000:
             return {}
-        return {"terms": self.terms, "stories": self.kept}
+        return {"terms": self.terms, "stories": self.kept, "archives": self.kept_archives}
 
 
 def build_index(site: Site, seg=None, numbers: Optional[TermNumbers] = None) -> IndexArrays:
@@ -267,15 +282,14 @@ def build_index(site: Site, seg=None, numbers: Optional[TermNumbers] = None) -> 
         per_field = entry.story.index_terms
         if per_field is None:
             per_field = story_terms(entry.story, entry.title, seg)
-        counted = [per_field[name] for name in TEXT_FIELDS]
-        parts.append(numbers.story("\0".join(tc.terms for tc in counted if tc.terms)))
-        archive = [TermCounts.of(tokens) for tokens in _global_fields(entry).values()]
-        archive_terms = "\0".join(tc.terms for tc in archive if tc.terms)
-        parts.append(numbers.of(archive_terms.split("\0") if archive_terms else []))
-        for tc in counted + archive:
-            counts.extend(tc.counts)
-            sizes.append(len(tc.counts))
-            lengths.append(sum(tc.counts))
+        counted = [per_field[name].counts for name in TEXT_FIELDS]
+        parts.append(numbers.story("\0".join(per_field[name].terms for name in TEXT_FIELDS if per_field[name].terms)))
+        archive_numbers, archive_counts = numbers.archive(entry)
+        parts.append(archive_numbers)
+        for field_counts in counted + archive_counts:
+            counts.extend(field_counts)
+            sizes.append(len(field_counts))
+            lengths.append(sum(field_counts))
     n_fields = len(names)
     chunk = np.arange(len(sizes), dtype=np.int64)
     sizes_a = np.asarray(sizes, dtype=np.int64)
