@@ -208,14 +208,11 @@ def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
 @dataclass
 class Candidates:
     """A story's keyword candidates and their local weights, compact to keep in the page cache:
-    the words joined by NUL, the weights as an array of doubles (as dicts, 170 words a story were
-    a third of the time a large archive's cached pages took to load)."""
+    the words, the weights as an array of doubles (a dict of 170 words and weights a story was
+    slower to load from the cache)."""
 
-    words: str
+    words: tuple
     weights: array
-
-    def word_list(self) -> list[str]:
-        return self.words.split("\0") if self.words else []
 
 
 def _candidates(story: Story, seg) -> Candidates:
@@ -228,7 +225,7 @@ def _candidates(story: Story, seg) -> Candidates:
             if _WORD_RE.match(word) and word not in STOPWORDS:
                 counts[word] += FIELD_WEIGHTS[name]
     general = segment.general_idf().weights(counts)
-    return Candidates("\0".join(counts), array("d", [(1 + math.log(tf)) * general[word] for word, tf in counts.items()]))
+    return Candidates(tuple(counts), array("d", [(1 + math.log(tf)) * general[word] for word, tf in counts.items()]))
 
 
 def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY) -> None:
@@ -236,7 +233,7 @@ def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY)
     the archive, such as 凌源, say little about one story)."""
     stories = [s for p in pages for s in p.stories]
     counted = [s.keyword_counts if s.keyword_counts is not None else _candidates(s, seg) for s in stories]
-    words_of = [c.word_list() for c in counted]
+    words_of = [c.words for c in counted]
     df: Counter = Counter()
     for words in words_of:
         df.update(words)
