@@ -1,6 +1,8 @@
-"""Stage 7, build: orchestration. Reads every page, runs the stages in order, renders into a
-temporary folder beside --out and swaps it in only when everything succeeded, so a failed build
-leaves the previous site untouched."""
+"""Stage 7, build: orchestration. Reads every page, runs the stages in order and renders into a
+temporary folder beside --out. A cold build swaps that folder in; a rebuild moves its changed
+files into the previous site. Either happens only when everything succeeded, so a failed build
+leaves the previous site untouched. On a large site both cores work: worker processes read the
+pages, and forked copies parse a rebuild's changed pages and run the search stage beside render."""
 from __future__ import annotations
 
 import gc

@@ -337,19 +337,13 @@ def shard_count(ix: IndexArrays, used: Optional[list] = None) -> int:
     return min(MAX_SHARDS, 1 << max(0, math.ceil(estimate / TARGET_SHARD_BYTES) - 1).bit_length())
 
 
-def shard_index(ix: IndexArrays, shards: int) -> list[dict]:
-    """Split the index by the first character of each term. A shard is columnar JSON: ``t`` its
-    terms (sorted) and ``n`` how many postings each has; then per posting, in term, field,
-    document order, ``f`` the field number, ``d`` the document (as the gap from the previous
-    posting of the same term and field, else absolute) and ``c`` the term's count in that field.
-    With the field lengths (lengths.bin) that is all lunr's index is made of; merge_shards (and
-    search.js) weigh the postings and expand them into lunr's own form."""
-    return [_shard_json(*columns) for columns in _shard_columns(ix, shards)]
-
-
 def _shard_columns(ix: IndexArrays, shards: int):
-    """Each shard's columns: its terms, their posting counts, and per posting the field,
-    document gap and count (see shard_index)."""
+    """Split the index by the first character of each term: each shard's columns (_shard_json
+    makes its JSON): ``t`` its terms (sorted) and ``n`` how many postings each has; then per
+    posting, in term, field, document order, ``f`` the field number, ``d`` the document (as the
+    gap from the previous posting of the same term and field, else absolute) and ``c`` the term's
+    count in that field. With the field lengths (lengths.bin) that is all lunr's index is made
+    of; merge_shards (and search.js) weigh the postings and expand them into lunr's own form."""
     n_terms = len(ix.terms)
     term_shard = np.array([shard_of(t, shards) for t in ix.terms], dtype=np.int64)
     rank = np.empty(n_terms, dtype=np.int64)
