@@ -197,6 +197,9 @@ class PageCache:
                 file.unlink(missing_ok=True)
 
 
+SLUGS_FORMAT = b"slugs 1"  # slugs depend on pypinyin's data, not on this package's code
+
+
 class SlugMemo:
     """structure.SLUGS (title → pinyin slug) kept between builds in the cache folder."""
 
@@ -206,14 +209,10 @@ class SlugMemo:
         self.path = folder / "slugs.pickle"
         self.slugs, self.used = structure.SLUGS, structure.SLUGS_USED
         self.used.clear()
-        try:
-            with self.path.open("rb") as fh:
-                self.slugs.update(pickle.load(fh))
-        except Exception:  # none yet, or damaged: slugify again
-            pass
+        self.slugs.update(read_state(self.path, SLUGS_FORMAT) or {})  # none yet, or damaged: slugify again
 
     def save(self) -> None:
-        write_pickle(self.path, {k: v for k, v in self.slugs.items() if k in self.used})
+        write_state(self.path, SLUGS_FORMAT, {k: v for k, v in self.slugs.items() if k in self.used})
 
 
 def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taxonomy=None, cache: Optional[PageCache] = None) -> list[Page]:
@@ -224,15 +223,15 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
     results: list = [None] * len(paths)
     keys = [cache.key(p) for p in paths] if cache else [None] * len(paths)
     todo = []
-    ahead, changed = None, []
+    ahead, changed = None, set()
     if cache and seg is not None:
         # a rebuild: the few changed pages are parsed in a forked copy while this process loads
         # the cached ones (each takes about as long as 200 cached pages)
-        changed = [i for i, key in enumerate(keys) if not cache.has(key)]
+        changed = {i for i, key in enumerate(keys) if not cache.has(key)}
         if 0 < len(changed) < PARALLEL_MIN_PAGES <= len(paths) - len(changed) and _can_fork():
-            ahead = Forked(_read_list, [paths[i] for i in changed], seg, taxonomy)
+            ahead = Forked(_read_list, [paths[i] for i in sorted(changed)], seg, taxonomy)
         else:
-            changed = []
+            changed = set()
     for i, key in enumerate(keys):
         if ahead is not None and i in changed:
             cache.get(key)  # counted as the miss it is
@@ -243,7 +242,7 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
         else:
             todo.append(i)
     if ahead is not None:
-        for i, result in zip(changed, ahead.result()):
+        for i, result in zip(sorted(changed), ahead.result()):
             results[i] = result
     bar = _progress(len(todo), "reading")
     if len(todo) >= PARALLEL_MIN_PAGES and seg is not None:
@@ -266,7 +265,7 @@ def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None
     if bar:
         bar.close()
     if cache:
-        for i in todo + changed:
+        for i in todo + sorted(changed):
             page, exc = results[i]
             if exc is None:
                 cache.put(keys[i], page)

@@ -328,12 +328,12 @@ def shard_of(term: str, shards: int) -> int:
     return ord(term[0]) % shards
 
 
-def shard_count(ix: IndexArrays, used: Optional[list] = None) -> int:
+def shard_count(ix: IndexArrays, used: list) -> int:
     """Enough shards that each holds at most about TARGET_SHARD_BYTES of JSON, estimated from
-    counts (a term costs its text, a posting its field, document gap and count), rounded up to
-    a power of two: the count, and with it every term's shard, changes only when the archive
-    doubles or halves, not with every edit."""
-    estimate = sum(3 * len(t) + 6 for t in (used if used is not None else ix.used_terms())) + 7 * len(ix.doc)
+    counts (a term of `used`, ix.used_terms(), costs its text, a posting its field, document gap
+    and count), rounded up to a power of two: the count, and with it every term's shard, changes
+    only when the archive doubles or halves, not with every edit."""
+    estimate = sum(3 * len(t) + 6 for t in used) + 7 * len(ix.doc)
     return min(MAX_SHARDS, 1 << max(0, math.ceil(estimate / TARGET_SHARD_BYTES) - 1).bit_length())
 
 

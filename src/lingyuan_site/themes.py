@@ -233,16 +233,16 @@ def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY)
     the archive, such as 凌源, say little about one story)."""
     stories = [s for p in pages for s in p.stories]
     counted = [s.keyword_counts if s.keyword_counts is not None else _candidates(s, seg) for s in stories]
-    words_of = [c.words for c in counted]
     df: Counter = Counter()
-    for words in words_of:
-        df.update(words)
+    for candidates in counted:
+        df.update(candidates.words)
     n = len(stories)
     archive_idf = {d: math.log((n + 1) / (d + 0.5)) for d in set(df.values())}
     idf_of = {word: archive_idf[d] for word, d in df.items()}
-    for story, candidates, words in zip(stories, counted, words_of):
+    for story, candidates in zip(stories, counted):
         # the words with the highest local weight × archive idf, ties by word: the scores are
         # computed in C (map), and only those at or above the cut-off are sorted with their words
+        words = candidates.words
         scores = list(map(operator.mul, candidates.weights, map(idf_of.__getitem__, words)))
         cut = sorted(scores, reverse=True)[per_story - 1] if len(scores) > per_story else -math.inf
         best = sorted((-score, word) for score, word in zip(scores, words) if score >= cut)
