@@ -239,7 +239,7 @@ def test_fixture_a_traditional_briefs_and_photo_column():
     from conftest import FIXTURES, parse_file
 
     page = parse_file(FIXTURES / "pages" / "a-traditional-briefs.md")
-    assert page.date.display == "2023年5月18日" and page.page == "第3版"
+    assert page.date.display == "2023年5月18日" and page.label == "第3版"
     assert [(s.kind, s.title, s.column) for s in page.stories] == [
         ("brief", "凌源百合花海迎来首批游客", None),
         ("brief", "温室大棚用上智能控温系统", None),

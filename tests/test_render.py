@@ -10,7 +10,7 @@ from urllib.parse import unquote, urljoin, urlparse
 
 from conftest import build_site
 from lingyuan_site.normalize import traditional_chars_in
-from lingyuan_site.render import body_sections, data_groups
+from lingyuan_site.views import body_sections, data_box
 
 
 class Page(HTMLParser):
@@ -141,16 +141,16 @@ def test_story_page_shows_everything_of_the_story(built):
 
 def test_figure_follows_the_paragraph_it_interrupted(seeds):
     story = seeds["000"].stories[0]
-    blocks = body_sections(story)[0].blocks
-    kinds = [b.kind for b in blocks]
+    blocks = body_sections(story)[0]["blocks"]
+    kinds = [b["kind"] for b in blocks]
     assert kinds == ["figure"] + ["p"] * 7 + ["figure"] + ["p"] * 3
-    assert blocks[8].caption.text == "凌钢集团焦炉装备升级绿色发展改造项目中控室。"
-    assert blocks[7].text.startswith("“双凌共建 融合发展”战略实施以来")
+    assert blocks[8]["text"] == "凌钢集团焦炉装备升级绿色发展改造项目中控室。"
+    assert blocks[7]["text"].startswith("“双凌共建 融合发展”战略实施以来")
 
 
 def test_data_groups(seeds):
-    groups = data_groups(seeds["002"].stories[0])
-    assert [(g.heading, [i.label for i in g.items]) for g in groups] == [
+    groups = data_box(seeds["002"].stories[0])["groups"]
+    assert [(g["heading"], [i["label"] for i in g["rows"]]) for g in groups] == [
         (None, ["地区生产总值", "一般公共预算收入", "社会消费品零售总额", "农村常住居民人均可支配收入"]),
         ("强化科技支撑", ["获批雏鹰企业", "获批瞪羚企业"]),
     ]
@@ -161,7 +161,7 @@ def test_page_view_lists_stories_in_print_order_with_columns(built):
     html = (out / "pages/2021-06-sijie-sanyin/index.html").read_text(encoding="utf-8")
     html = html[html.index("<main"):]
     assert "<h1>版面：凌源通过“四接三引”融入京津冀</h1>" in html
-    titles = [e.story.title for e in result.site.stories if e.page.slug == "2021-06-sijie-sanyin"]
+    titles = [e.story.title for e in result.site.stories if e.site_page.slug == "2021-06-sijie-sanyin"]
     positions = [html.index(t) for t in titles]
     assert positions == sorted(positions)
     assert html.index("凌源时讯 <span>SHIXUN</span>") < html.index("建设区域性物流集散中心")
@@ -171,10 +171,11 @@ def test_page_view_lists_stories_in_print_order_with_columns(built):
 def test_archive_counts_by_year_and_month(built):
     out, _ = built
     html = (out / "archive/index.html").read_text(encoding="utf-8")
-    assert re.search(r'href="\.\./2021/">2021年</a> <span class="count">10篇</span>', html)
-    assert re.search(r'href="\.\./2021/06/">2021年6月</a> <span class="count">9篇</span>', html)
-    assert re.search(r'href="\.\./2021/">2021年（月份不详）</a> <span class="count">1篇</span>', html)
-    assert re.search(r'href="\.\./2022/04/">2022年4月</a> <span class="count">6篇</span>', html)
+    assert '<h2 id="y2021"><a href="../2021/">2021年</a> <span class="count">2个版面 · 10篇</span></h2>' in html
+    assert '<a href="../2021/06/"><b>6月</b><span>1版 · 9篇</span></a>' in html
+    assert '<a href="../2021/"><b>月份不详</b><span>1版 · 1篇</span></a>' in html
+    assert '<a href="../2022/04/"><b>4月</b><span>1版 · 6篇</span></a>' in html
+    assert '<span class="empty"><b>5月</b><span>—</span></span>' in html  # a month with no page
 
 
 def test_prev_next_follow_reading_order(built):

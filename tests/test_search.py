@@ -137,7 +137,7 @@ def test_any_substring_of_a_story_finds_that_story(built_index):
     rng = random.Random(7)
     tried = 0
     for ref, entry in enumerate(site.latest):
-        text = entry.title + "".join(entry.story.paragraphs)
+        text = "\n".join([entry.title, *entry.story.paragraphs])  # a piece never spans two of them
         for _ in range(12):
             n = rng.randint(2, 6)
             i = rng.randrange(0, len(text) - n)

@@ -147,7 +147,7 @@ def test_every_theme_in_use_has_a_page_listing_its_stories_newest_first(built):
         main = html[html.index("<main"):]
         entries = [e for e in result.site.latest if theme.slug in e.story.themes]
         assert f"共{len(entries)}篇稿件" in main
-        positions = [main.index(f'class="story-link" href="../../{e.url}">{e.title}</a>') for e in entries]
+        positions = [main.index(f'<h3 class="headline"><a href="../../{e.url}">{e.title}</a></h3>') for e in entries]
         assert positions == sorted(positions), theme.slug
 
 
@@ -167,7 +167,8 @@ def test_home_shows_themes_with_counts(built):
     out, result = built
     html = (out / "index.html").read_text(encoding="utf-8")
     agri = next(t for t in result.site.themes if t.slug == "agriculture")
-    assert f'<a href="themes/agriculture/">农业农村</a> <span class="count">{len(agri.stories)}</span>' in html
+    assert f'<a class="theme-name" href="themes/agriculture/">农业农村</a> <span class="count">{len(agri.stories)}篇</span>' in html
+    assert len(agri.stories) == 6
 
 
 def test_inspect_shows_scores_and_matched_words():

@@ -12,13 +12,14 @@ from .errors import SiteError
 
 @dataclass(frozen=True)
 class SiteConfig:
-    title: str = "凌源新闻档案"
-    description: str = "凌源市新闻报道档案：按日期、版面与主题浏览，可全文检索。"
+    title: str = "新闻档案"
+    description: str = "本地新闻报道档案：按日期、版面与主题浏览，可全文检索。"
     base_url: str = "/"  # absolute (https://example.org/archive/) or a path (/archive/)
     language: str = "zh-CN"
     source: Optional[str] = None  # default newspaper name for pages without front matter `source`
     copyright: Optional[str] = None
-    latest_count: int = 12  # stories on the home page and in feeds
+    latest_count: int = 8  # recent pages (版面) shown on the home page under the newest one
+    search_placeholder: str = "搜索稿件"  # the search box's hint, e.g. examples of what readers look for
 
 
 _TYPES = {"latest_count": int}

@@ -171,7 +171,7 @@ class Page:
     date: PageDate
     title: Optional[str] = None
     source: Optional[str] = None  # the newspaper
-    page: Optional[str] = None  # 版面 label
+    label: Optional[str] = None  # 版面 label (front matter `page`: 第2版)
     slug: Optional[str] = None
     draft: bool = False
     themes: Any = field(default_factory=list)  # front matter: list of slugs, or {story title: slugs}
@@ -206,7 +206,7 @@ class Page:
             "source": self.source,
             "date": self.date.iso,
             "title": self.title,
-            "page": self.page,
+            "page": self.label,
             "stories": [s.to_dict() for s in self.stories],
             "columns": [{"name": c.name, "label": c.label} for c in self.columns],
             "credits": list(self.credits),

@@ -848,7 +848,7 @@ def parse_page(raw: RawPage) -> Page:
         date=raw.date,
         title=str(meta["title"]) if meta.get("title") is not None else None,
         source=str(meta["source"]) if meta.get("source") is not None else None,
-        page=str(meta["page"]) if meta.get("page") is not None else None,
+        label=str(meta["page"]) if meta.get("page") is not None else None,
         slug=meta.get("slug"),
         draft=bool(meta.get("draft", False)),
         themes=meta.get("themes") or [],
