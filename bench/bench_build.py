@@ -8,7 +8,8 @@ same built site, for the same queries). References printed in the same run: jieb
 same text once in one process, and Pagefind. Builds run in a child process so peak memory is the
 build's own.
 
-    python bench/bench_build.py [N ...]        (default: 200 2000)
+    python bench/bench_build.py [N ...] [--daily]     (default: 200 2000; --daily: a daily's layout,
+                                                     eight labelled pages a day, see generate.py)
 """
 from __future__ import annotations
 
@@ -100,13 +101,14 @@ def size_of(folder: Path) -> int:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [200, 2000]
+    sizes = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [200, 2000]
+    daily = "--daily" in sys.argv
     from generate import generate
 
     for n in sizes:
         tmp = Path(tempfile.mkdtemp(prefix=f"bench-{n}-"))
         content, out = tmp / "content", tmp / "public"
-        generate(n, content)
+        generate(n, content, daily=daily)
         jieba_s, chars = child(JIEBA_ONCE, content).split()
         jieba_s = float(jieba_s)
         cache = tmp / "cache"  # empty: the first build is cold (all misses) and fills it
@@ -128,6 +130,9 @@ def main() -> None:
               f"build process {cold['rss_mb']:.0f} MB, worker processes {cold['children_rss_mb']:.0f} MB each at most")
         print(f"output: {cold['files']:,} files, {size_of(out) / 1e6:.1f} MB; search index {cold['compact'] / 1e6:.1f} MB "
               f"uncompressed in {cold['shards']} shards, {size_of(out / 'search') / 1e6:.1f} MB on disk")
+        from site_figures import describe, figures
+
+        print(describe(figures(out)) + " (targets: at most 150 KB, at most 60)")
         if shutil.which(sys.executable) and subprocess.run([sys.executable, "-m", "pagefind", "--version"], capture_output=True).returncode == 0:
             from bench_search import QUERIES, measure, pagefind_copy
             from lingyuan_site.build import BuildOptions, build

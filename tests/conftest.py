@@ -198,3 +198,36 @@ def phone(browser):
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     yield page
     ctx.close()
+
+
+# ---------------------------------------------------------------- a generated archive
+def generate_pages(content: Path, daily: int = 0, monthly: int = 0, seed: int = 3) -> None:
+    """Pages in the seeds' layout (bench/generate.py): `daily` pages as a daily paper's (eight a
+    day, labelled 第1版 … from 2012-01-01), and `monthly` more dated to March 2012 only."""
+    import random
+    import re as _re
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    content.mkdir(parents=True, exist_ok=True)
+    for name in ("site.yaml", "themes.yaml", "dict.txt"):
+        shutil.copyfile(CONTENT / name, content / name)
+    rng = random.Random(seed)
+    sentences, _, captions = generate.material()
+    for i in range(daily):
+        (content / f"d-{i:04d}.md").write_text(generate.page_text(i, rng, sentences, captions, daily=True), encoding="utf-8")
+    for i in range(monthly):
+        text = generate.page_text(1000 + i, rng, sentences, captions)
+        (content / f"m-{i:04d}.md").write_text(_re.sub(r"^date: .*$", "date: 2012-03", text, count=1, flags=_re.M), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    """A generated archive (96 daily pages over 12 days, 14 pages dated to a month), built once:
+    (content folder, output folder, BuildResult)."""
+    root = tmp_path_factory.mktemp("generated")
+    generate_pages(root / "content", daily=96, monthly=14)
+    out = root / "public"
+    return root / "content", out, build_site(out, content=root / "content")

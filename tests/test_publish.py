@@ -203,7 +203,8 @@ def test_lighthouse_scores(tmp_path):
         build_site(out, base_url=srv.url)
         env = dict(os.environ, CHROME_PATH="/usr/bin/chromium")
         scores = {}
-        for path in ("", "2022/02/ling-yuan-shi-jia-ya-fen-jin-dang/", "search/?q=%E5%87%8C%E9%92%A2"):
+        for path in ("", "2022/02/ling-yuan-shi-jia-ya-fen-jin-dang/", "pages/2021-06-sijie-sanyin/", "themes/industry/",
+                     "search/?q=%E5%87%8C%E9%92%A2"):
             report = tmp_path / "lh.json"
             run = subprocess.run(
                 [LIGHTHOUSE, srv.url + path, "--quiet", "--output=json", f"--output-path={report}",

@@ -22,7 +22,7 @@ from .structure import LIST_SIZE, Site
 from .views import TAGS_PER_INDEX_PAGE, Views
 from . import feeds
 
-PAGES_INDEX_ALL = 300  # 往期版面 on one page up to this many pages; beyond, one page per year
+PAGES_INDEX_ALL = 200  # 往期版面 on one page up to this many pages (about 80 KB); beyond, one page per year
 
 
 class Renderer:
@@ -101,6 +101,9 @@ class Renderer:
                     continue
                 for lp in month.list_pages:
                     self.page(lp.url, "month.html", lambda y=year, m=month, lp=lp: views.month(y, m, lp))
+                for day in month.days:
+                    for lp in day.list_pages:
+                        self.page(lp.url, "day.html", lambda y=year, m=month, d=day, lp=lp: views.day(y, m, d, lp))
         for theme in site.themes:
             if theme.stories:
                 self._story_list("主题", theme.name, theme.description, theme.list, theme.url + "feed.xml")

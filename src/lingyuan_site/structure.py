@@ -167,12 +167,33 @@ class StoryList:
 
 
 @dataclass(eq=False)
+class ArchiveDay:
+    """A day's pages (a daily's issue): listed at YYYY/MM/DD/, in label order, cut into list pages."""
+
+    date: PageDate
+    url: str
+    pages: list = field(repr=False)
+    list_pages: list = field(default_factory=list, repr=False)
+    prev: Optional["ArchiveDay"] = field(default=None, repr=False)  # the day before that has pages
+    next: Optional["ArchiveDay"] = field(default=None, repr=False)
+
+    @property
+    def story_count(self) -> int:
+        return sum(len(p.stories) for p in self.pages)
+
+
+@dataclass(eq=False)
 class ArchiveMonth:
+    """A month's pages. Pages dated to the day are listed on day pages, reached from the month's
+    calendar; the rest (dated to the month) are listed on the month page itself, as are all of a
+    month's stories when there are at most LIST_SIZE of them."""
+
     year: int
     month: Optional[int]  # None: pages dated to the year only
     url: str
     pages: list = field(repr=False)  # SitePage, date order
-    list_pages: list = field(default_factory=list, repr=False)  # ListPage, oldest first
+    list_pages: list = field(default_factory=list, repr=False)  # ListPage, oldest first (the first at `url`)
+    days: list = field(default_factory=list, repr=False)  # ArchiveDay, in date order
 
     @property
     def label(self) -> str:
@@ -309,8 +330,10 @@ def build_structure(pages: list[Page], config: SiteConfig) -> Site:
     for y in years:
         for m in y.months:
             for lp in m.list_pages:
-                path = lp.stories[0].site_page.model.path
-                urls.claim(lp.url, f"the archive page of {m.label}", path)
+                urls.claim(lp.url, f"the archive page of {m.label}", m.pages[0].model.path)
+            for day in m.days:
+                for lp in day.list_pages:
+                    urls.claim(lp.url, f"the archive page of {day.date.display}", day.pages[0].model.path)
     return Site(config, list(reversed(site_pages)), stories, years)
 
 
@@ -326,11 +349,27 @@ def archive(site_pages: list[SitePage]) -> list[ArchiveYear]:
         for month in sorted(groups[year], key=lambda m: m or 0):
             url = f"{year:04d}/{month:02d}/" if month else f"{year:04d}/"
             m = ArchiveMonth(year, month, url, groups[year][month])
-            m.list_pages = [ListPage(url if n == 1 else f"{url}page/{n}/", year, n, chunk)
-                            for n, chunk in enumerate(cut(m.pages, lambda p: p.stories), 1)]
+            by_day: dict = {}
+            for sp in m.pages:
+                if sp.date.day:
+                    by_day.setdefault(sp.date, []).append(sp)
+            for d, pages in by_day.items():
+                day = ArchiveDay(d, f"{url}{d.day:02d}/", pages)
+                day.list_pages = _list_pages(day.url, year, pages)
+                m.days.append(day)
+            listed = m.pages if not m.days or sum(len(p.stories) for p in m.pages) <= LIST_SIZE else \
+                [p for p in m.pages if not p.date.day]
+            m.list_pages = _list_pages(url, year, listed) or [ListPage(url, year, 1, [])]
             months.append(m)
         years.append(ArchiveYear(year, f"{year:04d}/", months))
+    days = [d for y in reversed(years) for m in y.months for d in m.days]
+    for a, b in zip(days, days[1:]):
+        a.next, b.prev = b, a
     return years
+
+
+def _list_pages(url: str, year: int, pages: list) -> list[ListPage]:
+    return [ListPage(url if n == 1 else f"{url}page/{n}/", year, n, chunk) for n, chunk in enumerate(cut(pages, lambda p: p.stories), 1)]
 
 
 def cut(items: list, stories_of: Callable, size: int = LIST_SIZE) -> list[list]:
@@ -355,7 +394,9 @@ def cut(items: list, stories_of: Callable, size: int = LIST_SIZE) -> list[list]:
 
 def story_list(url: str, newest_first: list) -> StoryList:
     """A theme's or keyword's list: its year pages cut from its stories in reading order (oldest
-    first), each shown newest first."""
+    first), each shown newest first. A list whose landing page shows every story has none."""
+    if len(newest_first) <= LANDING_SIZE:
+        return StoryList(url, newest_first, {})
     by_year: dict[int, list] = {}
     for entry in reversed(newest_first):
         by_year.setdefault(entry.date.year, []).append(entry)

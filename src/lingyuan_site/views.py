@@ -140,6 +140,8 @@ def date_crumbs(d) -> list:
     items = [(f"{d.year}年", f"{d.year:04d}/")]
     if d.month:
         items.append((f"{d.month}月", f"{d.year:04d}/{d.month:02d}/"))
+    if d.day:
+        items.append((f"{d.day}日", f"{d.year:04d}/{d.month:02d}/{d.day:02d}/"))
     return items
 
 
@@ -336,10 +338,26 @@ class Views:
             "heading": month.label, "year": year.year, "month": month.month,
             "intro": f"{month.label}共{len(month.pages)}个版面、{month.story_count}篇稿件"
                      + (f"；本页为第{lp.number}页，共{len(pages)}页" if len(pages) > 1 else "") + "，按日期与见报顺序排列。",
+            "calendar": _calendar(month) if month.days else None,
             "groups": by_page(lp.stories),
+            "listed_label": "日期不详的版面" if month.days and lp.stories and len(lp.stories) < month.story_count else None,
             "pager": _month_pager(pages, lp) if len(pages) > 1 else None,
             "months": _month_strip(year, month),
             "breadcrumb": crumbs(("归档", "archive/"), (f"{year.year}年", year.url)),
+        }
+
+    def day(self, year: ArchiveYear, month: ArchiveMonth, day, lp: ListPage) -> dict:
+        """A day's pages (a daily's issue) with their stories, like a 数字报's 目录 for that date."""
+        pages = day.list_pages
+        return {
+            "heading": day.date.display, "date": date(day.date),
+            "intro": f"{day.date.display}共{len(day.pages)}个版面、{day.story_count}篇稿件"
+                     + (f"；本页为第{lp.number}页，共{len(pages)}页" if len(pages) > 1 else "") + "，按版次与见报顺序排列。",
+            "groups": by_page(lp.stories),
+            "pager": _month_pager(pages, lp) if len(pages) > 1 else None,
+            "prev": {"url": day.prev.url, "label": day.prev.date.display} if day.prev else None,
+            "next": {"url": day.next.url, "label": day.next.date.display} if day.next else None,
+            "breadcrumb": crumbs(("归档", "archive/"), (f"{year.year}年", year.url), (f"{month.month}月", month.url)),
         }
 
     def year(self, year: ArchiveYear, lp: Optional[ListPage]) -> dict:
@@ -408,6 +426,34 @@ def _month_grid(year: ArchiveYear) -> list[dict]:
     if undated is not None:
         cells.append({"month": None, "url": undated.url, "pages": len(undated.pages), "stories": undated.story_count})
     return cells
+
+
+def _calendar(month: ArchiveMonth) -> dict:
+    """The month's days in weeks (Monday first), each day with its pages and links."""
+    import calendar
+
+    days = {d.date.day: d for d in month.days}
+    weeks = []
+    for week in calendar.Calendar().monthdayscalendar(month.year, month.month):
+        cells = []
+        for n in week:
+            d = days.get(n)
+            if d is None:
+                cells.append({"day": n or None, "links": [], "pages": 0, "lead": None})
+                continue
+            links = [{"url": lp.url, "label": _labels(lp.stories)} for lp in d.list_pages]
+            lead = d.pages[0].lead
+            cells.append({"day": n, "links": links, "pages": len(d.pages), "lead": lead.title if lead else None})
+        weeks.append(cells)
+    return {"weeks": weeks, "names": ["一", "二", "三", "四", "五", "六", "日"]}
+
+
+def _labels(stories: list) -> str:
+    """The 版面 labels a list page covers: 第1版—第8版."""
+    labels = [s.site_page.label for s in stories if s.site_page.label]
+    if not labels:
+        return ""
+    return labels[0] if labels[0] == labels[-1] else f"{labels[0]}—{labels[-1]}"
 
 
 def _month_strip(year: ArchiveYear, current: ArchiveMonth) -> list[dict]:

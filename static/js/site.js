@@ -1,5 +1,5 @@
 /* lingyuan-site reading aids, on every page (deferred, no dependencies):
- * - the side 本文目录 of a long feature marks the section being read;
+ * - the side 本文目录 of a long feature marks the section being read (aria-current);
  * - the back-to-top link floats once the reader is two screens down.
  * Everything works without it: the TOC links and the back-to-top link are plain links. */
 (function () {
@@ -9,20 +9,24 @@
 
   /* 本文目录: mark the section whose heading was passed last */
   var toc = document.querySelector(".toc-rail");
-  if (toc && "IntersectionObserver" in window) {
+  if (toc) {
     var links = {};
     Array.prototype.forEach.call(toc.querySelectorAll("a[href^='#']"), function (a) { links[a.getAttribute("href").slice(1)] = a; });
     var headings = Object.keys(links).map(function (id) { return document.getElementById(id); }).filter(Boolean);
+    var pending = false;
     var mark = function () {
+      pending = false;
       var current = null;
-      headings.forEach(function (h) { if (h.getBoundingClientRect().top < 120) current = h.id; });
+      var line = window.innerHeight / 3;  /* the reader is in the section whose heading passed the top third */
+      headings.forEach(function (h) { if (h.getBoundingClientRect().top < line) current = h.id; });
       Object.keys(links).forEach(function (id) {
         if (id === current) links[id].setAttribute("aria-current", "location");
         else links[id].removeAttribute("aria-current");
       });
     };
-    var observer = new IntersectionObserver(mark, { rootMargin: "0px 0px -60% 0px" });
-    headings.forEach(function (h) { observer.observe(h); });
+    window.addEventListener("scroll", function () {
+      if (!pending) { pending = true; window.requestAnimationFrame(mark); }
+    }, { passive: true });
     mark();
   }
 
