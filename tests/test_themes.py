@@ -29,16 +29,28 @@ def precision_recall(pages):
     return tp / (tp + fp), tp / (tp + fn)
 
 
-def test_gold_file_covers_all_22_stories(tagged):
-    assert sum(len(v) for v in GOLD.values()) == 22
-    assert {s.title for p in tagged for s in p.stories} == {t for v in GOLD.values() for t in v}
+def test_gold_file_covers_all_22_stories_and_the_fixtures(tagged):
+    seed_files = {p.name for p in SEEDS.values()}
+    assert sum(len(v) for k, v in GOLD.items() if k in seed_files) == 22
+    assert {s.title for p in tagged for s in p.stories} == {t for k, v in GOLD.items() if k in seed_files for t in v}
+    assert sum(len(v) for k, v in GOLD.items() if k not in seed_files) == 11
 
 
 def test_tagger_precision_and_recall_floor(tagged):
     precision, recall = precision_recall(tagged)
     print(f"theme tagger against gold: precision {precision:.2f}, recall {recall:.2f}")
-    assert precision >= 0.85
-    assert recall >= 0.78
+    assert precision >= 0.93  # 0.950 measured (issue 16; 0.905 before)
+    assert recall >= 0.78  # 0.809 measured, unchanged: the issue's 0.9 is not reached
+
+
+def test_tagger_on_the_fixtures_labelled_before_the_vocabulary_was_revised():
+    from conftest import FIXTURE_PAGES
+
+    pages = [parse_file(p) for p in FIXTURE_PAGES]
+    themes.apply(pages + [parse_file(p) for p in SEEDS.values()], CONTENT)
+    precision, recall = precision_recall(pages)
+    print(f"theme tagger on the fixtures: precision {precision:.2f}, recall {recall:.2f}")
+    assert precision >= 0.95 and recall >= 0.75  # 1.00 / 0.79 measured (0.47 recall before)
 
 
 def test_each_story_gets_one_to_four_themes(tagged):
@@ -75,7 +87,7 @@ def test_keywords_are_specific_to_the_story(tagged):
     by_title = {s.title: s for p in tagged for s in p.stories}
     assert "食用菌" in by_title["食用菌产业年创产值6亿元"].keywords
     assert "影调戏" in "".join(by_title["凌源影调戏亮相全国稀有剧种嘉年华"].keywords)
-    assert "集中开工" in tagged[4].stories[0].keywords
+    assert "疫情防控" in tagged[4].stories[0].keywords
 
 
 def test_front_matter_overrides_the_tagger():

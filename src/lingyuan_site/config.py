@@ -5,9 +5,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
-
 from .errors import SiteError
+from .yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -29,15 +28,7 @@ def load_config(content_dir: Path) -> SiteConfig:
     path = Path(content_dir) / "site.yaml"
     if not path.exists():
         return SiteConfig()
-    display = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError:
-        raise SiteError(display, "is not UTF-8 text") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SiteError(display, f"is not valid YAML ({getattr(exc, 'problem', None) or exc})", mark.line + 1 if mark else None) from None
-    return config_from_dict(data or {}, display)
+    return config_from_dict(load_yaml(path) or {}, str(path))
 
 
 def config_from_dict(data: Any, display: str = "site.yaml") -> SiteConfig:

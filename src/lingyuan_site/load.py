@@ -11,10 +11,10 @@ from typing import Any, Optional
 import yaml
 
 from .errors import SiteError
-from .model import PageDate
+from .yamlfile import parse_yaml
+from .model import SLUG_RE, PageDate
 
-FRONT_MATTER_KEYS = {"date", "title", "source", "page", "slug", "draft", "themes"}
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FRONT_MATTER_KEYS = {"date", "title", "source", "page", "slug", "draft", "themes", "keywords"}
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -93,13 +93,7 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], list[str],
     else:
         raise SiteError(path, "front matter is not closed: add a line '---' after it", 1)
     block = "\n".join(lines[1:end])
-    try:
-        meta = yaml.load(block, Loader=_Loader) if block.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise SiteError(path, f"front matter is not valid YAML ({problem})", line) from None
+    meta = parse_yaml(block, path, _Loader, first_line=2, what="front matter is not valid YAML") if block.strip() else {}
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -135,6 +129,13 @@ def load_text(text: str, path: str) -> RawPage:
             path,
             "front matter 'themes' must be a list of theme slugs, or a mapping from story title to such a list",
             key_lines.get("themes"),
+        )
+    keywords = meta.get("keywords")
+    if keywords is not None and not _theme_spec_ok(keywords):
+        raise SiteError(
+            path,
+            "front matter 'keywords' must be a list of words, or a mapping from story title to such a list",
+            key_lines.get("keywords"),
         )
     if not any(line.strip() for line in body):
         raise SiteError(path, "has front matter but no page text", first_line)

@@ -7,10 +7,12 @@ exactly one place.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 FEATURE, BRIEF, PHOTO = "feature", "brief", "photo"
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # a slug in front matter, themes.yaml or a URL
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ class Story:
     keywords: list[str] = field(default_factory=list)
     theme_scores: list[ThemeScore] = field(default_factory=list)
     themes_from: str = "tagger"  # or "front matter"
-    keyword_counts: Any = field(default=None, repr=False)  # themes.Candidates: words and local weights, for keywords
+    keywords_from: str = "tagger"  # or "front matter"
+    keyword_counts: Any = field(default=None, repr=False)  # keywords.Candidates: terms and local weights
     index_terms: Any = field(default=None, repr=False)  # field -> search.TermCounts, for the search index
 
     @property
@@ -175,6 +178,7 @@ class Page:
     slug: Optional[str] = None
     draft: bool = False
     themes: Any = field(default_factory=list)  # front matter: list of slugs, or {story title: slugs}
+    keywords: Any = field(default_factory=list)  # front matter: list of keywords, or {story title: keywords}
     stories: list[Story] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)

@@ -852,6 +852,7 @@ def parse_page(raw: RawPage) -> Page:
         slug=meta.get("slug"),
         draft=bool(meta.get("draft", False)),
         themes=meta.get("themes") or [],
+        keywords=meta.get("keywords") or [],
         lines=nz.normalize_lines(raw.body),
         first_line=raw.first_line,
     )

@@ -191,19 +191,34 @@ def general_idf() -> GeneralIdf:
     return GeneralIdf(PrefixStore.open("jieba-idf", [IDF_FILE], _jieba_idf))
 
 
+def _jieba_tags() -> tuple[dict, None]:
+    """jieba's part-of-speech tag of every dictionary word (the third column of its dict.txt, which
+    jieba.posseg reads), without posseg's HMM: tags are looked up, never inferred."""
+    items = (Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME).read_text(encoding="utf-8").split()
+    return dict(zip(items[0::3], items[2::3])), None
+
+
+class WordTags:
+    """jieba's dictionary tags (n, ns, nt, v, …), loaded by the first two characters of the words asked about."""
+
+    def __init__(self, store: PrefixStore):
+        self._store = store
+        self.table: dict[str, str] = {}
+
+    def of(self, words: Iterable[str]) -> dict[str, Optional[str]]:
+        words = list(words)
+        self._store.load(self.table, {w[:2] for w in words})
+        return {w: self.table.get(w) for w in words}
+
+
+@lru_cache(maxsize=1)
+def word_tags() -> WordTags:
+    return WordTags(PrefixStore.open("jieba-tags", [Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME], _jieba_tags))
+
+
 def user_dict_path(content: Path) -> Optional[str]:
     path = Path(content) / "dict.txt"
     return str(path) if path.is_file() else None
-
-
-def words(text: str, tk: jieba.Tokenizer) -> list[str]:
-    """Precise-mode words (for keywords)."""
-    return [w for w in tk.lcut(text) if w.strip()]
-
-
-def search_words(text: str, tk: jieba.Tokenizer) -> list[str]:
-    """Search-mode words: compounds and their parts (招商引资 → 招商, 引资, 招商引资)."""
-    return [w for w in tk.lcut_for_search(text) if w.strip()]
 
 
 class Segmenter:
@@ -242,11 +257,22 @@ def as_segmenter(seg) -> "Segmenter":
     return seg if isinstance(seg, Segmenter) else Segmenter(lambda: seg)
 
 
+SEPARATOR = " "  # stands for whitespace between words in `words`: a phrase never runs across it
+
+
 def analyze(text: str, tk) -> tuple[list[str], list[str]]:
+    """(precise-mode words in order, whitespace as one SEPARATOR; search-mode words)."""
     freq = tk.FREQ
-    words = [w for w in tk.lcut(text) if w.strip()]
+    words = []
+    for w in tk.lcut(text):
+        if w.strip():
+            words.append(w)
+        elif words and words[-1] != SEPARATOR:
+            words.append(SEPARATOR)
     search = []
     for w in words:
+        if w == SEPARATOR:
+            continue
         n = len(w)
         if n > 2:
             search.extend(g for g in (w[i : i + 2] for i in range(n - 1)) if freq.get(g))

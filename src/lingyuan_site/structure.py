@@ -29,7 +29,7 @@ from typing import Callable, Iterable, Optional
 
 from .config import SiteConfig
 from .errors import SiteError
-from .model import Page, PageDate, Story
+from .model import SLUG_RE, Page, PageDate, Story
 
 MAX_SLUG_SYLLABLES = 8
 MAX_SLUG_LEN = 60
@@ -260,7 +260,7 @@ def page_slug(page: Page) -> str:
     if page.slug:
         return page.slug
     stem = re.sub(r"\.[^.]+$", "", page.path.replace("\\", "/").rsplit("/", 1)[-1])
-    if re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", stem):
+    if SLUG_RE.match(stem):
         return stem
     return slugify(stem, 12)
 

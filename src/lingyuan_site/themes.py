@@ -1,4 +1,5 @@
-"""Stage 4, themes: tag every story with themes from content/themes.yaml, and give it keywords.
+"""Stage 4, themes: tag every story with themes from content/themes.yaml, and give it keywords
+(keywords.py chooses them).
 
 * Themes: a score per theme over the story's jieba words (search mode, so 招商引资 also matches
   招商): each matched keyword adds weight × (1 + ln count), where a word in the title counts three
@@ -6,39 +7,24 @@
   ``min_score`` and ``min_share`` of the story's best score, at most ``max_themes``. A page's front
   matter ``themes`` overrides the tagger (a list for every story, or a mapping from story title to
   a list).
-* Keywords: TF-IDF with the IDF computed over this archive (so 凌源 and 发展, in every story, do
-  not top every list), times jieba's general IDF (so a common word is not a keyword just because
-  this archive is small).
 """
 from __future__ import annotations
 
 import math
-import operator
-import re
-from array import array
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
+from . import keywords as keywords_stage
 from . import segment
 from .errors import SiteError
-from .model import Page, Story, ThemeScore
+from .model import SLUG_RE, Page, Story, ThemeScore
+from .yamlfile import load_yaml
 
 THEME_KEYS = {"slug", "name", "description", "keywords"}
-SETTING_KEYS = {"min_score", "min_share", "max_themes"}
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KEYWORDS_PER_STORY = 6
+SETTING_KEYS = {"min_score", "min_share", "max_themes", "best_min_score"}
 FIELD_WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0, "captions": 1.0}
-STOPWORDS = frozenset(
-    "本报讯 本报 记者 通讯员 今年 去年 目前 近日 日前 同时 进一步 全面 推进 推动 加快 实现 开展 不断 积极 "
-    "围绕 坚持 以来 其中 通过 已经 一批 一个 我们 他们 这里 这个 以及 还有 成为 进行 提供 提升 加强 "
-    "全市 全省 全国 有效 有关 相关 主要 重点 重要 工作 方面 问题 情况 今后 持续 深入 大力 着力 充分 "
-    "年初 年末 上半年 下半年 截至 累计 左右 以上 以下 余名 余人 余个 亿元 万元 万人 万户".split()
-)
-_WORD_RE = re.compile(r"^(?:[\u4e00-\u9fff]{2,}|[A-Za-z][A-Za-z0-9]+)$")
 
 
 @dataclass
@@ -59,6 +45,7 @@ class Taxonomy:
     min_score: float = 4.0
     min_share: float = 0.35
     max_themes: int = 4
+    best_min_score: Optional[float] = None  # the best theme is kept from this score on (None: min_score)
 
     def get(self, slug: str) -> Optional[Theme]:
         return next((t for t in self.themes if t.slug == slug), None)
@@ -68,15 +55,7 @@ def load_taxonomy(content: Path) -> Taxonomy:
     path = Path(content) / "themes.yaml"
     if not path.exists():
         return Taxonomy([])
-    display = str(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SiteError(display, f"is not valid YAML ({getattr(exc, 'problem', None) or exc})", mark.line + 1 if mark else None) from None
-    except UnicodeDecodeError:
-        raise SiteError(display, "is not UTF-8 text") from None
-    return taxonomy_from_dict(data, display)
+    return taxonomy_from_dict(load_yaml(path), str(path))
 
 
 def taxonomy_from_dict(data, display: str = "themes.yaml") -> Taxonomy:
@@ -121,7 +100,9 @@ def taxonomy_from_dict(data, display: str = "themes.yaml") -> Taxonomy:
             if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
                 raise SiteError(display, f"{where}: keyword '{word}' needs a positive weight")
         themes.append(Theme(slug, raw["name"].strip(), raw["description"].strip(), {str(k): float(v) for k, v in keywords.items()}))
-    return Taxonomy(themes, float(settings.get("min_score", 4.0)), float(settings.get("min_share", 0.35)), int(settings.get("max_themes", 4)))
+    best = settings.get("best_min_score")
+    return Taxonomy(themes, float(settings.get("min_score", 4.0)), float(settings.get("min_share", 0.35)), int(settings.get("max_themes", 4)),
+                    float(best) if best is not None else None)
 
 
 def teach_keywords(taxonomy: Taxonomy, tk) -> None:
@@ -167,6 +148,9 @@ def choose(scores: list[ThemeScore], taxonomy: Taxonomy) -> list[str]:
         return []
     best = scores[0].score
     chosen = [s.theme for s in scores if s.score >= taxonomy.min_score and s.score >= taxonomy.min_share * best]
+    floor = taxonomy.best_min_score
+    if not chosen and floor is not None and best >= floor and (len(scores) < 2 or scores[1].score < best):
+        chosen = [scores[0].theme]  # a short brief: its clear best theme
     return chosen[: taxonomy.max_themes]
 
 
@@ -189,7 +173,7 @@ def prepare_story(story: Story, taxonomy: Taxonomy, seg) -> None:
     """The per-story part of this stage (theme scores, keyword candidates): build workers run it
     on both cores, and the page cache keeps it."""
     story.theme_scores = score_themes(story, taxonomy, seg)
-    story.keyword_counts = _candidates(story, seg)
+    story.keyword_counts = keywords_stage.candidates(story, seg)
 
 
 def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
@@ -205,50 +189,6 @@ def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
                 story.themes, story.themes_from = choose(story.theme_scores, taxonomy), "tagger"
 
 
-@dataclass
-class Candidates:
-    """A story's keyword candidates and their local weights, compact to keep in the page cache:
-    the words, the weights as an array of doubles (a dict of 170 words and weights a story was
-    slower to load from the cache)."""
-
-    words: tuple
-    weights: array
-
-
-def _candidates(story: Story, seg) -> Candidates:
-    """A story's keyword candidates with their local weight: (1 + log of the field-weighted
-    count) × jieba's general-language idf. The archive's own idf is applied across all stories
-    (assign_keywords); this part is per story, so build workers compute it."""
-    counts: Counter = Counter()
-    for name, text in story_texts(story).items():
-        for word in seg.words(text):
-            if _WORD_RE.match(word) and word not in STOPWORDS:
-                counts[word] += FIELD_WEIGHTS[name]
-    general = segment.general_idf().weights(counts)
-    return Candidates(tuple(counts), array("d", [(1 + math.log(tf)) * general[word] for word, tf in counts.items()]))
-
-
-def assign_keywords(pages: list[Page], seg, per_story: int = KEYWORDS_PER_STORY) -> None:
-    """Each story's keywords: its candidates weighed by the archive's idf (words common across
-    the archive, such as 凌源, say little about one story)."""
-    stories = [s for p in pages for s in p.stories]
-    counted = [s.keyword_counts if s.keyword_counts is not None else _candidates(s, seg) for s in stories]
-    df: Counter = Counter()
-    for candidates in counted:
-        df.update(candidates.words)
-    n = len(stories)
-    archive_idf = {d: math.log((n + 1) / (d + 0.5)) for d in set(df.values())}
-    idf_of = {word: archive_idf[d] for word, d in df.items()}
-    for story, candidates in zip(stories, counted):
-        # the words with the highest local weight × archive idf, ties by word: the scores are
-        # computed in C (map), and only those at or above the cut-off are sorted with their words
-        words = candidates.words
-        scores = list(map(operator.mul, candidates.weights, map(idf_of.__getitem__, words)))
-        cut = sorted(scores, reverse=True)[per_story - 1] if len(scores) > per_story else -math.inf
-        best = sorted((-score, word) for score, word in zip(scores, words) if score >= cut)
-        story.keywords = [w for _, w in best[:per_story]]
-
-
 def taught_tokenizer(content: Path, taxonomy: Taxonomy):
     """The build's jieba tokenizer: jieba's dictionary, content/dict.txt, and the theme keywords."""
     tk = segment.tokenizer(segment.user_dict_path(content))
@@ -256,11 +196,31 @@ def taught_tokenizer(content: Path, taxonomy: Taxonomy):
     return tk
 
 
-def apply(pages: list[Page], content: Path, taxonomy: Optional[Taxonomy] = None, seg=None) -> Taxonomy:
-    """The themes stage: load the taxonomy, tag every story, assign keywords."""
+def apply(pages: list[Page], content: Path, taxonomy: Optional[Taxonomy] = None, seg=None,
+          keyword_config: Optional[keywords_stage.KeywordConfig] = None) -> Taxonomy:
+    """The themes stage: load the taxonomy, tag every story, choose keywords."""
     taxonomy = taxonomy if taxonomy is not None else load_taxonomy(content)
     if seg is None:
         seg = segment.Segmenter(lambda: taught_tokenizer(content, taxonomy))
     tag_pages(pages, taxonomy, seg)
-    assign_keywords(pages, seg)
+    keyword_front_matter(pages)
+    config = keyword_config if keyword_config is not None else keywords_stage.load_config(content)
+    keywords_stage.assign([s for p in pages for s in p.stories], seg, config)
     return taxonomy
+
+
+def keyword_front_matter(pages: list[Page]) -> None:
+    """Front matter `keywords` sets a page's (a list) or a story's (a mapping from its title) keywords."""
+    for page in pages:
+        spec = page.keywords
+        if isinstance(spec, dict):
+            titles = {s.title for s in page.stories}
+            for title in spec:
+                if title not in titles:
+                    raise SiteError(page.path, f"front matter keywords name a story '{title}' that is not on this page")
+        for story in page.stories:
+            chosen = spec.get(story.title) if isinstance(spec, dict) else (spec or None)
+            if chosen:
+                story.keywords, story.keywords_from = list(chosen), "front matter"
+            else:
+                story.keywords_from = "tagger"
