@@ -420,14 +420,37 @@ def fold_query(query: str, table: str = "") -> str:
     return "".join(pairs.get(ch, ch) for ch in fold(query))
 
 
-def python_search(index: Index, query: str, theme: Optional[str] = None, table: str = "") -> list[tuple[str, int, float]]:
-    """The browser's search in Python, for tests: one lunr query per space-separated term,
-    combined so documents holding more terms come first. Returns (ref, terms matched, score)."""
+QUOTES_RE = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|(\S+)')
+
+
+def query_terms(query: str, table: str = "") -> list[str]:
+    """What a query means (search.js parseQuery does the same): its folded terms, split at spaces,
+    a phrase in quotes ("凌源 影调戏", “…”, 「…」) being one term whose spaces do not count. A result
+    holds every term, as typed (after folding), somewhere in its text."""
+    terms = []
+    for m in QUOTES_RE.finditer(fold_query(query, table)):
+        quoted = next((g for g in m.groups()[:3] if g is not None), None)
+        term = "".join(quoted.split()) if quoted is not None else m.group(4)
+        if term:
+            terms.append(term)
+    return terms
+
+
+def holds_terms(text: str, terms: list[str]) -> bool:
+    """Whether a story's text (search_text) holds every term, folded, spaces ignored."""
+    folded = "".join(fold(text).split())
+    return all(t in folded for t in terms)
+
+
+def python_search(index: Index, query: str, theme: Optional[str] = None, table: str = "",
+                  docs: Optional[dict] = None) -> list[tuple[str, int, float]]:
+    """The browser's search in Python, for tests: one lunr query per term, the stories every term
+    matches, by their summed score; with `docs` (ref → search doc), only those whose text holds
+    every term as typed (the browser's check before it shows a result). Returns (ref, terms, score)."""
     combined: dict[str, list] = {}
-    for term in fold_query(query, table).split():
+    terms = [t for t in query_terms(query, table) if query_tokens(t)]
+    for term in terms:
         tokens = query_tokens(term)
-        if not tokens:
-            continue
 
         def build(q, tokens=tokens):
             for t in tokens:
@@ -446,8 +469,11 @@ def python_search(index: Index, query: str, theme: Optional[str] = None, table: 
             entry = combined.setdefault(result["ref"], [0, 0.0])
             entry[0] += 1
             entry[1] += result["score"]
-    ranked = sorted(combined.items(), key=lambda kv: (-kv[1][0], -round(kv[1][1], 6), int(kv[0])))
-    return [(ref, n, score) for ref, (n, score) in ranked]
+    ranked = sorted(((ref, n, score) for ref, (n, score) in combined.items() if n == len(terms)),
+                    key=lambda r: (-round(r[2], 6), int(r[0])))
+    if docs is not None:
+        ranked = [r for r in ranked if docs[int(r[0])].get("cut") or holds_terms(doc_text(docs[int(r[0])]), terms)]
+    return ranked
 
 
 def _run(index: Index, build) -> list:
@@ -457,7 +483,7 @@ def _run(index: Index, build) -> list:
 
 
 def needed_shards(query: str, shards: int, theme: Optional[str] = None, table: str = "") -> set[int]:
-    needed = {shard_of(t.token, shards) for term in fold_query(query, table).split() for t in query_tokens(term)}
+    needed = {shard_of(t.token, shards) for term in query_terms(query, table) for t in query_tokens(term)}
     if theme:
         needed.add(shard_of(theme, shards))
     return needed
@@ -485,10 +511,40 @@ def unpack(data: bytes):
 
 
 def _search_doc(entry: SiteStory) -> dict:
+    """What a result shows and what the browser checks a result against: the snippet text (核心提示,
+    paragraphs, captions) and the rest of the searchable text (`more`: kicker, subtitle, byline,
+    headings, data box, credits, keywords, themes). `cut` when the text was too long to keep
+    whole: the browser then trusts the index."""
     story = entry.story
     text = "\n".join(filter(None, [*story.summary, *story.paragraphs, *(c.text for c in story.captions)]))
-    return {"title": entry.title, "url": entry.url, "date": entry.date.display, "iso": entry.date.iso,
-            "column": story.column, "text": text[:SNIPPET_TEXT_CHARS]}
+    more = "\n".join(filter(None, [story.kicker, story.subtitle, story.byline, *story.slogans,
+                                   *(s.heading for s in story.sections), story.data_title,
+                                   *(f"{d.label} {d.value or ''}" for d in story.data),
+                                   *(c.credit for c in story.captions), *story.keywords, *(t.name for t in entry.themes)]))
+    doc = {"title": entry.title, "url": entry.url, "date": entry.date.display, "iso": entry.date.iso,
+           "column": story.column, "page": entry.site_page.label,
+           "text": text[:SNIPPET_TEXT_CHARS], "more": more[:SNIPPET_TEXT_CHARS]}
+    if len(text) > SNIPPET_TEXT_CHARS or len(more) > SNIPPET_TEXT_CHARS:
+        doc["cut"] = True
+    return doc
+
+
+def doc_text(doc: dict) -> str:
+    """All the text a search doc holds, as the browser checks it."""
+    return "\n".join((doc["title"], doc["text"], doc.get("more", "")))
+
+
+def year_ranges(site: Site) -> list[list[int]]:
+    """[year, first ref, last ref] per year: refs run newest page first, so a year's stories are
+    consecutive and date order is ref order (the browser sorts and filters by date with these)."""
+    ranges: list[list[int]] = []
+    for ref, entry in enumerate(site.latest):
+        year = entry.date.year
+        if ranges and ranges[-1][0] == year:
+            ranges[-1][2] = ref
+        else:
+            ranges.append([year, ref, ref])
+    return ranges
 
 
 def _write_packed(out: Path, path: str, data: bytes, memo=None, digest=None) -> None:
@@ -522,6 +578,7 @@ def write_index(site: Site, out: Path, content: Path, seg=None, memo=None, numbe
         "docs": ix.docs,
         "wholeWordBoost": WHOLE_WORD_BOOST,
         "fold": "".join(f"{t}{s}" for t, s in fold_table(site_chars).items()),
+        "years": year_ranges(site),
     }
     folder = out / "search" / "index"
     folder.mkdir(parents=True, exist_ok=True)

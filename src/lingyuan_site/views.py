@@ -413,7 +413,8 @@ class Views:
                 "next": f"tags/page/{number + 1}/" if number < pages else None}
 
     def search(self) -> dict:
-        return {"themes": [{"slug": t.slug, "name": t.name} for t in self.site.themes if t.stories]}
+        return {"themes": [{"slug": t.slug, "name": t.name} for t in self.site.themes if t.stories],
+                "years": [y.year for y in self.site.years]}
 
 
 def _month_grid(year: ArchiveYear) -> list[dict]:

@@ -1,29 +1,29 @@
 /* lingyuan-site search: lunr.js over a sharded index of counts that this script weighs as lunr.py
- * does (src/lingyuan_site/search.py).
- * Query tokens mirror search.query_tokens(): each term's Chinese character bigrams are required,
- * the whole term is an optional boosted word, Latin/number runs are prefix terms. Only the
- * shards a query needs are fetched. The query is never inserted into the page as HTML. */
+ * does (src/lingyuan_site/search.py), and the search page built on it.
+ *
+ * A query is folded (widths, case, Traditional → Simplified) and split into terms at spaces; a
+ * phrase in quotes is one term (search.query_terms). Each term's tokens mirror
+ * search.query_tokens(): its Chinese character bigrams are required, the whole term is an optional
+ * boosted word, Latin/number runs are prefix terms. Only the shards a query needs are fetched. A
+ * story is a candidate when it matches every term; it is shown only once its own text (the result
+ * file the page fetches anyway) holds every term as typed, so bigrams found apart never make a
+ * result. Stories are numbered newest first: date order is number order, and a year is a range of
+ * numbers (meta.years). The query is never inserted into the page as HTML.
+ *
+ * Loaded by the search page, and by site.js on any page when the reader starts to search. */
 (function () {
   "use strict";
 
-  var app = document.getElementById("search-app");
-  if (!app || typeof lunr === "undefined") return;
-  var root = app.getAttribute("data-root") || "";
+  if (typeof lunr === "undefined" || window.lingyuanSearch) return;
+  var root = document.body.getAttribute("data-root") || "";
   var base = root + "search/";
-  var PAGE_SIZE = 10;
   var CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff";
   var RUN_RE = new RegExp("[" + CJK + "]+|[0-9a-z]+", "g");
   var CJK_START = new RegExp("^[" + CJK + "]");
-
-  var form = document.getElementById("search-form");
-  var input = document.getElementById("search-q");
-  var themeSelect = document.getElementById("search-theme");
-  var status = document.getElementById("search-status");
-  var list = document.getElementById("search-results");
-  var more = document.getElementById("search-more");
+  var TERM_RE = /"([^"]*)"|“([^”]*)”|「([^」]*)」|(\S+)/g;
 
   var meta = null, foldMap = null, lengths = null, avg = null, shards = {}, index = null, indexKey = "";
-  var docs = {}, current = [], shown = 0, seq = 0;
+  var docs = {};
 
   function getJSON(path) {
     return fetch(base + path).then(function (r) {
@@ -58,8 +58,31 @@
   /* search.fold_query: NFKC (full-width → half-width), lower case, Traditional → Simplified */
   function fold(text) {
     var s = text.normalize("NFKC").toLowerCase(), out = "";
-    for (var ch of s) out += foldMap[ch] || ch;
+    for (var ch of s) out += (foldMap && foldMap[ch]) || ch;
     return out;
+  }
+
+  /* fold, one character for one (NFKC turns … into three): for finding places in a text */
+  function foldInPlace(text) {
+    var out = "";
+    for (var ch of text) {
+      var f = ch.normalize("NFKC").toLowerCase();
+      f = f.length === ch.length ? f : ch.toLowerCase().length === ch.length ? ch.toLowerCase() : ch;
+      out += (foldMap && foldMap[f]) || f;
+    }
+    return out;
+  }
+
+  /* search.query_terms: folded terms; a quoted phrase is one term, its spaces dropped */
+  function queryTerms(query) {
+    var terms = [], m, s = fold(query);
+    TERM_RE.lastIndex = 0;
+    while ((m = TERM_RE.exec(s))) {
+      var quoted = m[1] !== undefined ? m[1] : m[2] !== undefined ? m[2] : m[3];
+      var term = quoted !== undefined ? quoted.replace(/\s+/g, "") : m[4];
+      if (term) terms.push(term);
+    }
+    return terms;
   }
 
   /* search.query_tokens */
@@ -98,13 +121,17 @@
     });
   }
 
-  function ensureIndex(needed) {
+  /* the lunr index of the loaded shards; with `keep` (term → bool), of only the terms it keeps. A
+   * query needs only its own terms: lunr scores a document by the dot product of the query vector
+   * with the document's field vectors over the query vector's magnitude, so terms outside the
+   * query change no score, and an index of a query's terms is small to build. */
+  function ensureIndex(needed, keep, key) {
     var missing = needed.filter(function (k) { return !shards[k]; });
     return Promise.all([loadLengths()].concat(missing.map(function (k) {
       return getPacked("index/" + k + ".bin").then(function (part) { shards[k] = part; });
     }))).then(function () {
-      var key = Object.keys(shards).sort().join(",");
-      if (key !== indexKey) { index = lunr.Index.load(merge()); indexKey = key; }
+      key = (key || "") + "|" + Object.keys(shards).sort().join(",");
+      if (key !== indexKey) { index = lunr.Index.load(merge(keep)); indexKey = key; }
       return index;
     });
   }
@@ -135,48 +162,62 @@
   /* search.merge_shards: columnar shards (terms, then one row per posting) → one serialised lunr
    * index, every posting weighed from its count. A posting is an inverted-index entry and a
    * field-vector element at once. Terms are numbered in text order. */
-  function merge() {
-    var fields = meta.fields, n = fields.length, inverted = [], vectors = {}, all = [];
+  var NO_METADATA = Object.freeze({});  // lunr copies a posting's metadata, never changes it
+
+  function merge(keep) {
+    var fields = meta.fields, n = fields.length, inverted = [], vectors = new Map(), all = [];
     var keys = Object.keys(shards);
-    keys.forEach(function (k) { all.push.apply(all, shards[k].t); });
+    keys.forEach(function (k) { all.push.apply(all, keep ? shards[k].t.filter(keep) : shards[k].t); });
     all.sort(byText);
     var number = new Map();
     all.forEach(function (t, i) { number.set(t, i); });
+    var unsorted = new Set();  // field vectors whose elements came out of index order
     keys.forEach(function (k) {
       var part = shards[k], j = 0;
       for (var t = 0; t < part.t.length; t++) {
+        if (keep && !keep(part.t[t])) { j += part.n[t]; continue; }
         var index = number.get(part.t[t]), df = part.n[t], posting = {}, doc = 0, prevField = -1;
-        fields.forEach(function (f) { posting[f] = {}; });
+        for (var g = 0; g < n; g++) posting[fields[g]] = {};
         posting._index = index;
         for (var end = j + df; j < end; j++) {
           var f = part.f[j];
           doc = f === prevField ? doc + part.d[j] : part.d[j];
           prevField = f;
-          posting[fields[f]][String(doc)] = {};
-          var ref = fields[f] + "/" + doc;
+          posting[fields[f]][doc] = NO_METADATA;
+          var ref = fields[f] + "/" + doc, v = vectors.get(ref);
           var weight = lunrWeight(meta.docs, df, part.c[j], lengths[doc * n + f], avg[f], meta.boosts[f]);
-          (vectors[ref] = vectors[ref] || []).push([index, weight]);
+          if (v === undefined) vectors.set(ref, [index, weight]);
+          else { if (v[v.length - 2] > index) unsorted.add(ref); v.push(index, weight); }
         }
         inverted.push([part.t[t], posting]);
       }
     });
-    var fieldVectors = Object.keys(vectors).sort().map(function (ref) {
-      var pairs = vectors[ref].sort(function (a, b) { return a[0] - b[0]; });
-      return [ref, [].concat.apply([], pairs)];
+    unsorted.forEach(function (ref) {
+      var v = vectors.get(ref), pairs = [];
+      for (var i = 0; i < v.length; i += 2) pairs.push([v[i], v[i + 1]]);
+      pairs.sort(function (a, b) { return a[0] - b[0]; });
+      vectors.set(ref, [].concat.apply([], pairs));
     });
+    var refs = Array.from(vectors.keys());
+    if (!keep) refs.sort();  // the order lunr.py serialises in (the tests compare); lunr.js ignores it
+    var fieldVectors = refs.map(function (ref) { return [ref, vectors.get(ref)]; });
     inverted.sort(function (a, b) { return byText(a[0], b[0]); });
     return { version: meta.version, fields: fields, fieldVectors: fieldVectors, invertedIndex: inverted, pipeline: [] };
   }
 
-  /* search.python_search: one lunr query per term; more terms matched ranks first */
+  /* search.python_search: one lunr query per term; a candidate matches every term, ranked by the
+   * sum of its scores. Returns {terms, results: [{ref, score}]}, best first. */
   function run(query, theme) {
-    var terms = fold(query).split(/\s+/).filter(Boolean);
-    var perTerm = terms.map(queryTokens).filter(function (t) { return t.length; });
-    if (!perTerm.length) return Promise.resolve({ terms: [], results: [] });
-    var needed = {};
+    var terms = queryTerms(query).filter(function (t) { return queryTokens(t).length; });
+    if (!terms.length) return Promise.resolve({ terms: [], results: [] });
+    var perTerm = terms.map(queryTokens), needed = {};
     perTerm.forEach(function (toks) { toks.forEach(function (t) { needed[shardOf(t.token)] = true; }); });
     if (theme) needed[shardOf(theme)] = true;
-    return ensureIndex(Object.keys(needed).map(Number)).then(function (idx) {
+    var exact = new Set(theme ? [theme] : []), prefixes = [];
+    perTerm.forEach(function (toks) { toks.forEach(function (t) { if (t.wildcard) prefixes.push(t.token); else exact.add(t.token); }); });
+    var keep = function (term) { return exact.has(term) || prefixes.some(function (p) { return term.lastIndexOf(p, 0) === 0; }); };
+    var key = Array.from(exact).sort().join(" ") + "*" + prefixes.sort().join(" ");
+    return ensureIndex(Object.keys(needed).map(Number), keep, key).then(function (idx) {
       var combined = {};
       perTerm.forEach(function (toks) {
         idx.query(function (q) {
@@ -191,17 +232,40 @@
           });
           if (theme) q.term(theme, { fields: ["theme"], presence: lunr.Query.presence.REQUIRED, usePipeline: false });
         }).forEach(function (r) {
-          var c = combined[r.ref] || (combined[r.ref] = { ref: r.ref, n: 0, score: 0 });
+          var c = combined[r.ref] || (combined[r.ref] = { ref: Number(r.ref), n: 0, score: 0 });
           c.n += 1;
           c.score += r.score;
         });
       });
-      var results = Object.keys(combined).map(function (k) { return combined[k]; });
+      var results = Object.keys(combined).map(function (k) { return combined[k]; })
+        .filter(function (c) { return c.n === terms.length; });
       results.sort(function (a, b) {
-        return b.n - a.n || Math.round(b.score * 1e6) - Math.round(a.score * 1e6) || Number(a.ref) - Number(b.ref);
+        return Math.round(b.score * 1e6) - Math.round(a.score * 1e6) || a.ref - b.ref;
       });
       return { terms: terms, results: results };
     });
+  }
+
+  /* a year range as refs: stories run newest first, so [from, to] years are refs [start, end] */
+  function refRange(from, to) {
+    var start = Infinity, end = -1;
+    meta.years.forEach(function (y) {
+      if ((!from || y[0] >= from) && (!to || y[0] <= to)) { start = Math.min(start, y[1]); end = Math.max(end, y[2]); }
+    });
+    return [start, end];
+  }
+
+  function yearOf(ref) {
+    for (var i = 0; i < meta.years.length; i++) if (ref >= meta.years[i][1] && ref <= meta.years[i][2]) return meta.years[i][0];
+    return null;
+  }
+
+  /* candidates in the order asked for (relevance, or "date": newest first) and the years asked for */
+  function arrange(results, sort, from, to) {
+    var range = refRange(from, to);
+    var kept = results.filter(function (r) { return r.ref >= range[0] && r.ref <= range[1]; });
+    if (sort === "date") kept.sort(function (a, b) { return a.ref - b.ref; });
+    return kept;
   }
 
   function loadDoc(ref) {
@@ -209,20 +273,56 @@
     return getPacked("docs/" + ref + ".bin").then(function (d) { docs[ref] = d; return d; });
   }
 
-  /* a window of text around the first match, with every query term marked */
-  function snippet(text, terms) {
-    var t = text.replace(/\s+/g, " "), lower = t.toLowerCase(), at = -1;
-    var needles = terms.slice().sort(function (a, b) { return b.length - a.length; });
-    needles.forEach(function (n) { var i = lower.indexOf(n); if (i >= 0 && (at < 0 || i < at)) at = i; });
-    if (at < 0) {
-      terms.forEach(function (term) {
-        queryTokens(term).forEach(function (q) { var i = lower.indexOf(q.token); if (i >= 0 && (at < 0 || i < at)) at = i; });
+  /* search.holds_terms: the story's own text holds every term as typed (folded, spaces ignored) */
+  function holds(doc, terms) {
+    if (doc.cut) return true;
+    var text = fold(doc.title + "\n" + doc.text + "\n" + (doc.more || "")).replace(/\s+/g, "");
+    return terms.every(function (t) { return text.indexOf(t) >= 0; });
+  }
+
+  /* A list of candidates shown a screen at a time: each is checked against its text before it is
+   * shown. take(n) gives the next n that hold every term. */
+  function Checked(candidates, terms) {
+    this.candidates = candidates;
+    this.terms = terms;
+    this.next = 0;        // the next candidate to check
+    this.rejected = 0;
+    this.shown = 0;
+  }
+  Checked.prototype.take = function (n) {
+    var self = this, out = [];
+    function step() {
+      if (out.length >= n || self.next >= self.candidates.length) return Promise.resolve(out);
+      var batch = self.candidates.slice(self.next, self.next + (n - out.length));
+      self.next += batch.length;
+      return Promise.all(batch.map(function (c) { return loadDoc(c.ref); })).then(function (loaded) {
+        loaded.forEach(function (d, i) {
+          if (holds(d, self.terms)) out.push({ ref: batch[i].ref, doc: d });
+          else self.rejected += 1;
+        });
+        return step();
       });
     }
+    return step().then(function (found) { self.shown += found.length; return found; });
+  };
+  Checked.prototype.done = function () { return this.next >= this.candidates.length; };
+  /* the number of results: exact once every candidate is checked, else at most this many */
+  Checked.prototype.count = function () { return this.candidates.length - this.rejected; };
+
+  /* where a result link goes: the story, with the terms to mark there */
+  function href(doc, terms) {
+    return root + doc.url + (terms.length ? "?h=" + encodeURIComponent(terms.join(" ")) : "");
+  }
+
+  /* a window of text around the first match, with every query term marked */
+  function snippet(text, terms) {
+    var t = text.replace(/\s+/g, " "), lower = foldInPlace(t), at = -1;
+    var needles = terms.slice().sort(function (a, b) { return b.length - a.length; });
+    needles.forEach(function (n) { var i = lower.indexOf(n); if (i >= 0 && (at < 0 || i < at)) at = i; });
     var start = Math.max(0, at - 30), end = Math.min(t.length, start + 110);
     var frag = document.createDocumentFragment();
     if (start > 0) frag.appendChild(document.createTextNode("…"));
-    var piece = t.slice(start, end), lp = piece.toLowerCase(), pos = 0;
+    var piece = t.slice(start, end), lp = lower.slice(start, end), pos = 0;
     while (pos < piece.length) {
       var best = -1, len = 0;
       needles.forEach(function (n) {
@@ -240,107 +340,193 @@
     return frag;
   }
 
-  function showMore(terms, mySeq) {
-    var batch = current.slice(shown, shown + PAGE_SIZE);
-    shown += batch.length;
-    more.hidden = shown >= current.length;
-    return Promise.all(batch.map(function (r) { return loadDoc(r.ref); })).then(function (loaded) {
-      if (mySeq !== seq) return;
-      loaded.forEach(function (d) {
-        var li = document.createElement("li");
-        var a = document.createElement("a");
-        a.href = root + d.url;
-        a.textContent = d.title;
-        var h = document.createElement("h2");
-        h.appendChild(a);
-        var meta = document.createElement("p");
-        meta.className = "story-meta";
-        var time = document.createElement("time");
-        time.dateTime = d.iso;
-        time.textContent = d.date;
-        meta.appendChild(time);
-        if (d.column) meta.appendChild(document.createTextNode(" · " + d.column));
-        var p = document.createElement("p");
-        p.className = "snippet";
-        p.appendChild(snippet(d.text, terms));
-        li.appendChild(h);
-        li.appendChild(meta);
-        li.appendChild(p);
-        list.appendChild(li);
-      });
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  var engine = {
+    ready: function () { return loadMeta(); },
+    meta: function () { return meta; },
+    fold: fold,
+    queryTerms: queryTerms,
+    queryTokens: queryTokens,
+    run: function (query, theme) { return loadMeta().then(function () { return run(query, theme); }); },
+    arrange: arrange,
+    yearOf: yearOf,
+    Checked: Checked,
+    loadDoc: loadDoc,
+    holds: holds,
+    href: href,
+    snippet: snippet,
+    /* for tests: the lunr index the given shards make (search.merge_shards in Python) */
+    mergedIndex: function (needed) { return ensureIndex(needed).then(function () { return merge(); }); },
+    roundMilli: roundMilli
+  };
+  window.lingyuanSearch = engine;
+  document.dispatchEvent(new CustomEvent("lingyuan-search-ready"));
+
+  /* ------------------------------------------------------------------ the search page */
+  var app = document.getElementById("search-app");
+  if (!app) return;
+  var PAGE_SIZE = 10;
+  var form = document.getElementById("search-form");
+  var input = document.getElementById("search-q");
+  var themeSelect = document.getElementById("search-theme");
+  var sortSelect = document.getElementById("search-sort");
+  var fromSelect = document.getElementById("search-from");
+  var toSelect = document.getElementById("search-to");
+  var status = document.getElementById("search-status");
+  var yearsBox = document.getElementById("search-years");
+  var list = document.getElementById("search-results");
+  var more = document.getElementById("search-more");
+  var current = null, seq = 0;
+
+  /* the URL's state: q, sort=date, theme=<slug>, year=2022 | 2020-2022 | 2020- | -2022; anything
+   * else (an unknown theme, a malformed year) is ignored */
+  function stateFromURL() {
+    var p = new URLSearchParams(location.search), year = p.get("year") || "";
+    var m = /^(\d{4})?(-)?(\d{4})?$/.exec(year) || [], theme = p.get("theme") || "";
+    var known = themeSelect && Array.prototype.some.call(themeSelect.options, function (o) { return o.value === theme; });
+    return { q: p.get("q") || "", theme: known ? theme : "", sort: p.get("sort") === "date" ? "date" : "",
+             from: m[1] || "", to: m[3] || (m[2] ? "" : m[1] || "") };
+  }
+
+  function stateFromForm() {
+    var from = fromSelect.value, to = toSelect.value;
+    if (from && to && Number(from) > Number(to)) { var t = from; from = to; to = t; }
+    return { q: input.value, theme: themeSelect ? themeSelect.value : "", sort: sortSelect.value, from: from, to: to };
+  }
+
+  function urlFor(s) {
+    var p = new URLSearchParams();
+    if (s.q) p.set("q", s.q);
+    if (s.sort) p.set("sort", s.sort);
+    if (s.from || s.to) p.set("year", s.from === s.to ? s.from : s.from + "-" + s.to);
+    if (s.theme) p.set("theme", s.theme);
+    var q = p.toString();
+    return location.pathname + (q ? "?" + q : "");
+  }
+
+  function fill(s) {
+    input.value = s.q;
+    if (themeSelect) themeSelect.value = s.theme;
+    sortSelect.value = s.sort;
+    fromSelect.value = s.from;
+    toSelect.value = s.to;
+  }
+
+  /* the reader's place, kept in the history entry so Back brings it back */
+  function remember(extra) {
+    var st = Object.assign({}, history.state || {}, { shown: list.children.length, scroll: window.scrollY }, extra || {});
+    history.replaceState(st, "", location.href);
+  }
+
+  function describe(s) {
+    var parts = [];
+    if (s.theme && themeSelect) parts.push("主题：" + themeSelect.options[themeSelect.selectedIndex].text);
+    if (s.from || s.to) parts.push(s.from === s.to ? s.from + "年" : !s.from ? s.to + "年及以前" : !s.to ? s.from + "年以来" : s.from + "—" + s.to + "年");
+    if (s.sort === "date") parts.push("按时间排列");
+    return parts.length ? "（" + parts.join("，") + "）" : "";
+  }
+
+  function showYears(results, s) {
+    yearsBox.textContent = "";
+    if (!results.length || s.from || s.to) return;
+    var counts = {};
+    results.forEach(function (r) { var y = engine.yearOf(r.ref); counts[y] = (counts[y] || 0) + 1; });
+    var years = Object.keys(counts).sort().reverse();
+    if (years.length < 2) return;
+    yearsBox.appendChild(el("span", "", "按年份："));
+    years.forEach(function (y) {
+      var b = el("button", "year-facet", y + "年 ");
+      b.type = "button";
+      b.appendChild(el("small", "", String(counts[y])));
+      b.addEventListener("click", function () { fromSelect.value = toSelect.value = y; go(true); });
+      yearsBox.appendChild(b);
     });
   }
 
-  function search(query, theme) {
+  function render(found, terms) {
+    found.forEach(function (f) {
+      var d = f.doc, li = el("li"), a = el("a", "", d.title), h = el("h2");
+      a.href = href(d, terms);
+      h.appendChild(a);
+      var m = el("p", "meta"), time = el("time", "", d.date);
+      time.dateTime = d.iso;
+      m.appendChild(time);
+      if (d.page) m.appendChild(document.createTextNode(" · " + d.page));
+      if (d.column) m.appendChild(document.createTextNode(" · " + d.column));
+      var p = el("p", "snippet");
+      p.appendChild(snippet(d.text || d.title, terms));
+      li.appendChild(h);
+      li.appendChild(m);
+      li.appendChild(p);
+      list.appendChild(li);
+    });
+  }
+
+  function announce(s) {
+    var n = current.count(), approx = !current.done() && current.shown < n;
+    status.textContent = "找到" + (approx ? "约 " : " ") + n + " 篇与“" + s.q.trim() + "”相关的稿件" + describe(s) + "。";
+  }
+
+  function showMore(s, mySeq, n) {
+    return current.take(n || PAGE_SIZE).then(function (found) {
+      if (mySeq !== seq) return;
+      render(found, current.terms);
+      more.hidden = current.done();
+      if (!current.count()) status.textContent = "没有找到与“" + s.q.trim() + "”相关的稿件" + describe(s) + "。可以换个说法，或减少关键词。";
+      else announce(s);
+    });
+  }
+
+  function search(s, keep) {
     var mySeq = ++seq;
     list.textContent = "";
+    yearsBox.textContent = "";
     more.hidden = true;
-    current = [];
-    shown = 0;
-    query = query.trim();
-    if (!query) { status.textContent = "输入关键词开始搜索，多个词用空格分开。"; return Promise.resolve(); }
+    current = null;
+    var q = s.q.trim();
+    if (!q) { status.textContent = "输入关键词开始搜索，多个词用空格分开，用引号搜整个短语。"; return Promise.resolve(); }
     status.textContent = "正在搜索…";
-    return loadMeta().then(function () { return run(query, theme); }).then(function (res) {
+    return engine.run(q, s.theme).then(function (res) {
       if (mySeq !== seq) return;
-      current = res.results;
-      var where = theme && themeSelect ? "（主题：" + themeSelect.options[themeSelect.selectedIndex].text + "）" : "";
-      if (!current.length) {
-        status.textContent = "没有找到与“" + query + "”相关的稿件" + where + "。可以换个说法，或减少关键词。";
-        return;
-      }
-      return showMore(res.terms, mySeq).then(function () {
-        if (mySeq === seq) status.textContent = "找到 " + current.length + " 篇与“" + query + "”相关的稿件" + where + "。";
-      });
+      var from = s.from ? Number(s.from) : 0, to = s.to ? Number(s.to) : 0;
+      current = new Checked(arrange(res.results, s.sort, from, to), res.terms);
+      showYears(res.results, s);
+      return showMore(s, mySeq, keep && keep.shown > PAGE_SIZE ? keep.shown : PAGE_SIZE);
     }).catch(function (err) {
       if (mySeq === seq) status.textContent = "搜索暂时不可用（" + err.message + "）。";
     });
   }
 
-  function stateFromURL() {
-    var params = new URLSearchParams(location.search);
-    return { q: params.get("q") || "", theme: params.get("theme") || "" };
-  }
-
-  function urlFor(q, theme) {
-    var params = new URLSearchParams();
-    if (q) params.set("q", q);
-    if (theme) params.set("theme", theme);
-    var s = params.toString();
-    return location.pathname + (s ? "?" + s : "");
-  }
-
-  function apply(state) {
-    input.value = state.q;
-    if (themeSelect) themeSelect.value = state.theme;
-    return search(state.q, state.theme);
+  function go(push) {
+    var s = stateFromForm(), url = urlFor(s);
+    if (url !== location.pathname + location.search) {
+      if (push) history.pushState({}, "", url);
+      else history.replaceState({}, "", url);
+    }
+    return search(s);
   }
 
   var timer = null;
   input.addEventListener("input", function () {
     clearTimeout(timer);
-    timer = setTimeout(function () {
-      var theme = themeSelect ? themeSelect.value : "";
-      history.replaceState(null, "", urlFor(input.value, theme));
-      search(input.value, theme);
-    }, 200);
+    timer = setTimeout(function () { go(false); }, 200);
   });
-  if (themeSelect) themeSelect.addEventListener("change", function () {
-    history.pushState(null, "", urlFor(input.value, themeSelect.value));
-    search(input.value, themeSelect.value);
+  [themeSelect, sortSelect, fromSelect, toSelect].forEach(function (sel) {
+    if (sel) sel.addEventListener("change", function () { go(true); });
   });
-  form.addEventListener("submit", function (e) {
-    e.preventDefault();
-    clearTimeout(timer);
-    var theme = themeSelect ? themeSelect.value : "";
-    var url = urlFor(input.value, theme);
-    if (url !== location.pathname + location.search) history.pushState(null, "", url);
-    search(input.value, theme);
-  });
+  form.addEventListener("submit", function (e) { e.preventDefault(); clearTimeout(timer); go(true); });
   more.addEventListener("click", function () {
     var first = list.children.length;
-    showMore(fold(input.value).split(/\s+/).filter(Boolean), seq).then(function () {
+    showMore(stateFromForm(), seq).then(function () {
       var link = list.children[first] && list.children[first].querySelector("a");
       if (link) link.focus();
+      remember();
     });
   });
   /* keyboard: ↓ from the box to the first result, ↑/↓ between results */
@@ -355,17 +541,35 @@
       else if (e.key === "ArrowUp") (i === 0 ? input : links[i - 1]).focus();
     }
   });
-  window.addEventListener("popstate", function () { apply(stateFromURL()); });
+  /* leaving for a result: remember which one, how many were shown and where the page was */
+  list.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("a");
+    if (!a) return;
+    var links = Array.prototype.slice.call(list.querySelectorAll("a"));
+    remember({ focus: links.indexOf(a) });
+  });
+  var scrollTimer = null;
+  window.addEventListener("scroll", function () {
+    clearTimeout(scrollTimer);
+    scrollTimer = setTimeout(function () { if (current) remember(); }, 150);
+  }, { passive: true });
+  window.addEventListener("popstate", function () {
+    var s = stateFromURL();
+    fill(s);
+    restore(s, history.state);
+  });
 
-  window.lingyuanSearch = {
-    ready: function () { return loadMeta(); },
-    fold: fold,
-    queryTokens: queryTokens,
-    /* for tests: the lunr index the given shards make (search.merge_shards in Python) */
-    mergedIndex: function (needed) { return ensureIndex(needed).then(function () { return merge(); }); },
-    roundMilli: roundMilli,
-    run: run,
-    search: search
-  };
-  apply(stateFromURL());
+  function restore(s, kept) {
+    return search(s, kept).then(function () {
+      if (!kept) return;
+      if (kept.scroll) window.scrollTo(0, kept.scroll);
+      var links = list.querySelectorAll("a");
+      if (kept.focus >= 0 && links[kept.focus]) links[kept.focus].focus({ preventScroll: true });
+    });
+  }
+
+  var first = stateFromURL();
+  fill(first);
+  if ("scrollRestoration" in history) history.scrollRestoration = "manual";
+  restore(first, history.state && history.state.shown ? history.state : null);
 })();
