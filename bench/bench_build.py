@@ -10,6 +10,13 @@ build's own.
 
     python bench/bench_build.py [N ...] [--daily]     (default: 200 2000; --daily: a daily's layout,
                                                      eight labelled pages a day, see generate.py)
+    python bench/bench_build.py [N ...] --photos     (issue 17; default N 200: a 4000 × 3000 JPEG in
+                                                     every story, see generate.py)
+
+With --photos it prints, instead of the search figures: the cold build time each photo adds (the
+same pages built without photos in the same run), the photos a rebuild re-encodes after one page
+and one of its photos changed, the output bytes per photo, and the image bytes the first screen
+of a few stories fetches on a 390 px phone at 3× (Chromium; target at most 120 KB).
 """
 from __future__ import annotations
 
@@ -36,7 +43,12 @@ t = time.perf_counter()
 cache = Path(sys.argv[4]) if len(sys.argv) > 4 else None
 r = build(BuildOptions(content=Path(sys.argv[2]), out=Path(sys.argv[3]), templates=root / "templates", static=root / "static", cache=cache))
 total = time.perf_counter() - t
+kinds = {}
+for e in r.site.stories:
+    if e.story.photos:
+        kinds.setdefault(e.story.kind, e.url)
 print(json.dumps({"timings": r.timings, "total": total, "cache": r.cache, "stories": len(r.site.stories), "files": len(r.files),
+                  "media": r.media, "photo_stories": kinds,
                   "shards": r.search["shards"], "compact": r.search["compact_bytes"],
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
@@ -100,7 +112,79 @@ def size_of(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def first_screen_image_bytes(out: Path, urls: list) -> list:
+    """(url, image bytes, image files) the first screen of each story fetches on a 390 × 844 phone at
+    3× in Chromium, scrolled nowhere."""
+    from browser import Server, launch
+    from playwright.sync_api import sync_playwright
+
+    srv, rows = Server(out), []
+    try:
+        with sync_playwright() as pw:
+            browser = launch(pw)
+            for url in urls:
+                ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3)
+                page = ctx.new_page()
+                got: list = []
+                page.on("response", lambda r, got=got: got.append(len(r.body())) if r.request.resource_type == "image" else None)
+                page.goto(srv.url + url)
+                page.wait_for_load_state("networkidle")
+                rows.append((url, sum(got), len(got)))
+                ctx.close()
+            browser.close()
+    finally:
+        srv.close()
+    return rows
+
+
+def photo_figures(n: int, tmp: Path) -> None:
+    """Issue 17's figures: what photos cost a build and a reader."""
+    from generate import generate
+
+    plain, content, out = tmp / "plain", tmp / "content", tmp / "public"
+    generate(n, plain, daily="--daily" in sys.argv)
+    generate(n, content, daily="--daily" in sys.argv, photos=True)
+    photos = sum(1 for _ in content.glob("page-*/*.jpg"))
+    source_bytes = sum(p.stat().st_size for p in content.glob("page-*/*.jpg"))
+    without = json.loads(child(CHILD, plain, tmp / "plain-out", tmp / "plain-cache"))
+    peak: list = []
+    cold = json.loads(child(CHILD, content, out, tmp / "cache", peak=peak))
+    added = cold["total"] - without["total"]
+    print(f"\n=== N = {n} pages, {cold['stories']} stories, {photos} photos of 4000 x 3000 "
+          f"({source_bytes / photos / 1e6:.2f} MB each as JPEG)")
+    print(f"cold build without photos {without['total']:.2f} s, with {cold['total']:.2f} s: "
+          f"{added:.2f} s more = {added / photos * 1000:.0f} ms a photo (2 cores; media stage {cold['timings']['media']:.2f} s)")
+    print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in cold["timings"].items() if k != "total"))
+    print(f"peak memory: {peak[0]:.0f} MB (PSS, build and workers together)")
+    media = sum(p.stat().st_size for p in (out / "media").iterdir())
+    files = sum(1 for _ in (out / "media").iterdir())
+    print(f"output: {media / 1e6:.1f} MB of images in {files} files = {media / photos / 1024:.0f} KB a photo "
+          f"(all widths, WebP and JPEG; {media / source_bytes:.2f} x the sources)")
+    same = json.loads(child(CHILD, content, out, tmp / "cache"))
+    print(f"rebuild, nothing changed: {same['total']:.2f} s, {len(same['media']['encoded'])} photos encoded")
+    page = content / "page-00001.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    changed = sorted((content / "page-00001").glob("*.jpg"))[0]
+    changed.write_bytes(changed.read_bytes()[:2] + b"\xff\xfe\x00\x07edited" + changed.read_bytes()[2:])
+    warm = json.loads(child(CHILD, content, out, tmp / "cache"))
+    on_page = len(list((content / "page-00001").glob("*.jpg")))
+    print(f"rebuild after page-00001 and one of its {on_page} photos changed: {warm['total']:.2f} s = "
+          f"{warm['total'] / cold['total']:.2f} x cold; encoded {warm['media']['encoded']} (target: at most that page's photos)")
+    rows = first_screen_image_bytes(out, list(cold["photo_stories"].values()))
+    for (url, size, count), kind in zip(rows, cold["photo_stories"]):
+        print(f"  first screen at 390 px, 3x, {kind} {url}: {size / 1024:.1f} KB of images in {count} files")
+    print(f"first screen, largest: {max(r[1] for r in rows) / 1024:.1f} KB (target: at most 120 KB)")
+
+
 def main() -> None:
+    if "--photos" in sys.argv:
+        for n in [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [200]:
+            tmp = Path(tempfile.mkdtemp(prefix=f"bench-photos-{n}-"))
+            try:
+                photo_figures(n, tmp)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return
     sizes = [int(a) for a in sys.argv[1:] if not a.startswith("--")] or [200, 2000]
     daily = "--daily" in sys.argv
     from generate import generate

@@ -29,8 +29,9 @@ FIXTURE_PAGES = sorted((FIXTURES / "pages").glob("*.md"))
 # String fields of Page.to_dict() that hold page text (everything else is derived: kind, column
 # reference, themes, dates, line numbers, warnings).
 TEXT_KEYS = {"title", "kicker", "subtitle", "summary", "byline", "heading", "paragraphs", "text",
-             "credit", "data_title", "label", "value", "slogans", "name", "credits"}
-MARKUP = {"#" * n for n in range(1, 7)} | {"**", "*", "__", "_", "核心提示", "：", ":"}
+             "credit", "data_title", "label", "value", "slogans", "name", "credits", "caption", "src"}
+# markup: headings, emphasis, the 核心提示 label, and the syntax of a photo line ![说明](path)
+MARKUP = {"#" * n for n in range(1, 7)} | {"**", "*", "__", "_", "核心提示", "：", ":", "![", "](", ")"}
 
 
 def parse_file(path: Path) -> Page:
@@ -76,7 +77,7 @@ def _text_leaves(data, path=()):
                 yield from _text_leaves(item, (key, i))
         return
     for key, value in data.items():
-        if key in ("sections", "captions", "data"):
+        if key in ("sections", "captions", "data", "photos"):
             for i, item in enumerate(value):
                 yield from _text_leaves(item, path + (key, i))
         elif key in TEXT_KEYS:
@@ -231,3 +232,89 @@ def generated(tmp_path_factory):
     generate_pages(root / "content", daily=96, monthly=14)
     out = root / "public"
     return root / "content", out, build_site(out, content=root / "content")
+
+
+# ---------------------------------------------------------------- images, made here (no binaries in the repository)
+def make_image(path: Path, size=(1200, 800), fmt: str = "JPEG", orientation: int = 1, alpha: bool = False, gps: bool = False) -> Path:
+    """A photo-like test image (gradients, shapes and noise, so it compresses like a photo): `size`
+    as stored, with an EXIF orientation and a camera GPS position if asked."""
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    w, h = size
+    img = generate.photo_like(size, w * 7 + h)
+    if alpha:
+        img = img.convert("RGBA")
+        img.putalpha(Image.linear_gradient("L").resize((w, h)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    exif = Image.Exif()
+    if orientation != 1:
+        exif[0x0112] = orientation
+    if gps:
+        exif[0x8825] = {1: "N", 2: (41.0, 14.0, 0.0), 3: "E", 4: (119.0, 24.0, 0.0)}
+    kwargs = {"exif": exif.tobytes()} if fmt in ("JPEG", "WEBP") and (orientation != 1 or gps) else {}
+    img.save(path, fmt, **kwargs)
+    return path
+
+
+def photo_content(folder: Path) -> Path:
+    """A content folder with tests/fixtures/pages/d-photos-scan.md and its images."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("site.yaml", "themes.yaml", "dict.txt"):
+        shutil.copyfile(CONTENT / name, folder / name)
+    shutil.copyfile(FIXTURES / "pages" / "d-photos-scan.md", folder / "d-photos-scan.md")
+    images = folder / "d-photos-scan"
+    make_image(images / "heron.jpg", (2400, 1600), orientation=6, gps=True)  # shown upright: 1600 × 2400
+    make_image(images / "ranger.png", (1200, 900), "PNG", alpha=True)
+    make_image(images / "bridge.webp", (600, 400), "WEBP")  # smaller than 960: never enlarged
+    make_image(images / "wheat.jpg", (4000, 3000))
+    make_scan(images / "page.jpg", folder / "d-photos-scan.md")
+    return folder
+
+
+def make_scan(path: Path, page_file: Path, size=(1200, 1800)) -> Path:
+    """A newspaper page's scan for a page with front matter `areas`: each story's headline and
+    text set in its area (Noto CJK when the machine has it), so the areas can be seen to fit."""
+    import yaml
+    from PIL import Image, ImageDraw, ImageFont
+
+    from lingyuan_site.load import load_file
+    from lingyuan_site.parse import parse_page
+
+    page = parse_page(load_file(page_file))
+    meta = yaml.safe_load(page_file.read_text(encoding="utf-8").split("---")[1])
+    img = Image.new("RGB", size, (246, 242, 232))
+    draw = ImageDraw.Draw(img)
+
+    def font(size_px, bold=False):
+        for name in ("NotoSerifCJK-Bold.ttc" if bold else "NotoSerifCJK-Regular.ttc", "NotoSansCJK-Regular.ttc"):
+            try:
+                return ImageFont.truetype(f"/usr/share/fonts/opentype/noto/{name}", size_px)
+            except OSError:
+                continue
+        return ImageFont.load_default()
+
+    draw.text((40, 12), f"{page.date.display}  {page.label or ''}", fill=(60, 60, 60), font=font(28))
+    for key, rects in (meta.get("areas") or {}).items():
+        story = next(s for s in page.stories if (s.title or "").startswith(key))
+        for n, (x, y, w, h) in enumerate(rects):
+            draw.rectangle((x, y, x + w, y + h), outline=(180, 170, 150), width=2)
+            top = y + 16
+            if n == 0:
+                draw.text((x + 20, top), story.title, fill=(20, 20, 20), font=font(56 if w > 800 else 40, bold=True))
+                top += 90 if w > 800 else 66
+            body = font(24)
+            text = "".join(story.paragraphs) * 3
+            per_line = max(1, (w - 40) // 25)
+            for i in range(0, len(text), per_line):
+                if top > y + h - 36:
+                    break
+                draw.text((x + 20, top), text[i:i + per_line], fill=(45, 45, 45), font=body)
+                top += 34
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path, "JPEG", quality=88)
+    return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import re
 import shutil
 import subprocess
@@ -195,29 +196,38 @@ def test_serve_binds_loopback_only():
 LIGHTHOUSE = os.environ.get("LIGHTHOUSE") or shutil.which("lighthouse")
 
 
+def lighthouse(url: str, report: Path) -> dict:
+    env = dict(os.environ, CHROME_PATH="/usr/bin/chromium")
+    run = subprocess.run(
+        [LIGHTHOUSE, url, "--quiet", "--output=json", f"--output-path={report}",
+         "--only-categories=performance,accessibility,best-practices,seo",
+         "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
+        capture_output=True, text=True, env=env, timeout=240,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    data = json.loads(report.read_text(encoding="utf-8"))
+    return {k: v["score"] for k, v in data["categories"].items()}
+
+
 def test_lighthouse_scores(tmp_path):
+    """Lighthouse on the seeds' home, a story, a page view, a theme page and the search page, and
+    on a story with photos and a page view with its scan (tests/fixtures/pages/d-photos-scan.md)."""
+    from conftest import photo_content
+
     assert LIGHTHOUSE, "Lighthouse is needed: .ci/run installs it from the npm registry and sets LIGHTHOUSE"
-    out = tmp_path / "public"
-    srv = _Server(out)  # bind first: the site is built for the address it is served at
+    out, photos = tmp_path / "public", tmp_path / "photos"
+    srv, photo_srv = _Server(out), _Server(photos)  # bind first: each site is built for the address it is served at
     try:
         build_site(out, base_url=srv.url)
-        env = dict(os.environ, CHROME_PATH="/usr/bin/chromium")
-        scores = {}
-        for path in ("", "2022/02/ling-yuan-shi-jia-ya-fen-jin-dang/", "pages/2021-06-sijie-sanyin/", "themes/industry/",
-                     "search/?q=%E5%87%8C%E9%92%A2"):
-            report = tmp_path / "lh.json"
-            run = subprocess.run(
-                [LIGHTHOUSE, srv.url + path, "--quiet", "--output=json", f"--output-path={report}",
-                 "--only-categories=performance,accessibility,best-practices,seo",
-                 "--chrome-flags=--headless=new --no-sandbox --disable-gpu"],
-                capture_output=True, text=True, env=env, timeout=240,
-            )
-            assert run.returncode == 0, run.stderr[-2000:]
-            data = json.loads(report.read_text(encoding="utf-8"))
-            scores[path or "/"] = {k: v["score"] for k, v in data["categories"].items()}
+        result = build_site(photos, content=photo_content(tmp_path / "content"), base_url=photo_srv.url)
+        urls = [srv.url + path for path in ("", "2022/02/ling-yuan-shi-jia-ya-fen-jin-dang/", "pages/2021-06-sijie-sanyin/",
+                                            "themes/industry/", "search/?q=%E5%87%8C%E9%92%A2")]
+        urls += [photo_srv.url + result.site.stories[0].url, photo_srv.url + result.site.pages[0].url]
+        scores = {url: lighthouse(url, tmp_path / "lh.json") for url in urls}
         print("Lighthouse:", scores)
         for page, cats in scores.items():
             for cat, score in cats.items():
                 assert score >= 0.95, (page, cat, score)
     finally:
         srv.close()
+        photo_srv.close()

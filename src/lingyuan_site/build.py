@@ -23,6 +23,7 @@ from .load import load_file
 from .model import Page
 from .parse import parse_page
 from .render import RenderMemo, Renderer
+from . import media as media_stage
 from . import search as search_stage
 from . import segment
 from . import themes as themes_stage
@@ -53,6 +54,7 @@ class BuildResult:
     failures: list = field(default_factory=list)  # SiteError per page left out (--keep-going)
     report: Optional[Path] = None
     cache: dict = field(default_factory=dict)  # {"hits": pages, "misses": pages, "reused": rendered files}
+    media: dict = field(default_factory=dict)  # {"images": distinct sources, "encoded": [names encoded by this build]}
 
 
 def find_pages(content: Path) -> list[Path]:
@@ -460,6 +462,16 @@ def _build(options: BuildOptions, progress: Optional[Callable[[str], None]] = No
     taxonomy = themes_stage.load_taxonomy(options.content)
     seg = segment.Segmenter(lambda: themes_stage.taught_tokenizer(options.content, taxonomy))
     cache = PageCache(options.cache, options.content) if options.cache else None
+    media_dir = options.cache / "media" if options.cache else Path(tempfile.mkdtemp(prefix="lingyuan-media-"))
+    try:
+        return _build_with(options, config, paths, taxonomy, seg, cache, media_dir, failures, timings, t0)
+    finally:
+        if not options.cache:
+            shutil.rmtree(media_dir, ignore_errors=True)
+
+
+def _build_with(options: BuildOptions, config: SiteConfig, paths: list, taxonomy, seg, cache, media_dir: Path, failures: list,
+                timings: dict, t0: float) -> BuildResult:
     # Loading thousands of pages makes millions of objects and no reference cycles: the
     # collector, left on, walks them again and again (a third of the load at 2,000 pages). They
     # live to the end of the build, so afterwards they are frozen out of its walks too.
@@ -467,9 +479,14 @@ def _build(options: BuildOptions, progress: Optional[Callable[[str], None]] = No
     pages = read_pages(paths, options.content, failures if options.keep_going else None, seg, taxonomy, cache)
     gc.enable()
     gc.freeze()
+    timings["read+parse"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    media = media_stage.Media(options.content, media_dir)
+    pages = media.prepare(pages, failures if options.keep_going else None)
+    timings["media"] = time.perf_counter() - t
     if not pages and paths:
         raise SiteError(str(options.content), f"no page could be read ({len(failures)} failed); nothing was published")
-    timings["read+parse"] = time.perf_counter() - t0
 
     t = time.perf_counter()
     published = [p for p in pages if not p.draft]
@@ -507,7 +524,7 @@ def _build(options: BuildOptions, progress: Optional[Callable[[str], None]] = No
                 write_state(related_path, cache.salt, related)
             timings["structure"] += time.perf_counter() - t
             t = time.perf_counter()
-            renderer = Renderer(site, options.templates, options.static, memo)
+            renderer = Renderer(site, options.templates, options.static, memo, media_dir)
             files = renderer.render(tmp)
         except BaseException:
             if search_part is not None:
@@ -538,6 +555,7 @@ def _build(options: BuildOptions, progress: Optional[Callable[[str], None]] = No
         raise
     if cache:
         cache.prune()
+        media_stage.prune(media_dir, pages)
     if memo is not None:
         write_pickle(memo.path, memo.state(out))
     if slugs is not None:
@@ -552,4 +570,5 @@ def _build(options: BuildOptions, progress: Optional[Callable[[str], None]] = No
     cache_figures = {"hits": cache.hits, "misses": cache.misses} if cache else {}
     if memo is not None:
         cache_figures["reused"] = memo.reused  # files linked from the previous site, not rendered
-    return BuildResult(site, pages, files, timings, warnings, search_info, failures, report, cache_figures)
+    media_figures = {"images": media.images, "encoded": sorted(media.encoded)}
+    return BuildResult(site, pages, files, timings, warnings, search_info, failures, report, cache_figures, media_figures)

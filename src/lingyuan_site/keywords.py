@@ -200,8 +200,11 @@ def candidates(story: Story, seg) -> Candidates:
     chosen = _one_per_concept(kept, parts, tags)
     specific = _specificity(chosen, tk)
     terms = sorted(chosen)
+    # what the archive's document frequency counts besides: every term the story uses, and the
+    # words inside longer ones (凌源 in 凌源市: jieba's search mode gives them)
+    inner = {w for name, text in all_text.items() if text for w in seg.search_words(text) if CJK_WORD.match(w) and len(w) >= 2}
     return Candidates(tuple(terms), array("d", [(1 + math.log(chosen[t])) * specific[t] for t in terms]),
-                      tuple(sorted(set(weighted) - set(chosen))))
+                      tuple(sorted((set(weighted) | inner) - set(chosen))))
 
 
 def _place_names(words: list, tags: dict) -> list:

@@ -14,7 +14,7 @@ from .errors import SiteError
 from .yamlfile import parse_yaml
 from .model import SLUG_RE, PageDate
 
-FRONT_MATTER_KEYS = {"date", "title", "source", "page", "slug", "draft", "themes", "keywords"}
+FRONT_MATTER_KEYS = {"date", "title", "source", "page", "slug", "draft", "themes", "keywords", "scan", "areas"}
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -37,6 +37,7 @@ class RawPage:
     body: list[str]  # body lines, newline-free, in file order
     first_line: int  # file line number (1-based) of body[0]
     warnings: list[tuple[str, str, Optional[int]]] = field(default_factory=list)
+    key_lines: dict[str, int] = field(default_factory=dict)  # front matter key → file line
 
 
 def decode(data: bytes, path: str) -> str:
@@ -137,9 +138,27 @@ def load_text(text: str, path: str) -> RawPage:
             "front matter 'keywords' must be a list of words, or a mapping from story title to such a list",
             key_lines.get("keywords"),
         )
+    scan = meta.get("scan")
+    if scan is not None and (not isinstance(scan, str) or not scan.strip()):
+        raise SiteError(path, "front matter 'scan' must be the path of the page's scan, e.g. scan: 2022-04-x/page.jpg", key_lines.get("scan"))
+    areas = meta.get("areas")
+    if areas is not None and not _areas_ok(areas):
+        raise SiteError(path, "front matter 'areas' must map a story title to rectangles [x, y, w, h] in the scan's pixels, "
+                              "e.g. areas: {地企融合谋共赢: [[40, 60, 900, 1200]]}", key_lines.get("areas"))
+    if areas and not scan:
+        raise SiteError(path, "front matter 'areas' needs a 'scan'", key_lines.get("areas"))
     if not any(line.strip() for line in body):
         raise SiteError(path, "has front matter but no page text", first_line)
-    return RawPage(path=path, meta=meta, date=date, body=body, first_line=first_line, warnings=warnings)
+    return RawPage(path=path, meta=meta, date=date, body=body, first_line=first_line, warnings=warnings, key_lines=key_lines)
+
+
+def _areas_ok(areas: Any) -> bool:
+    def rect(r):
+        return (isinstance(r, list) and len(r) == 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in r)
+                and r[2] > 0 and r[3] > 0)
+
+    return isinstance(areas, dict) and all(
+        isinstance(k, str) and k.strip() and isinstance(v, list) and v and all(rect(r) for r in v) for k, v in areas.items())
 
 
 def _theme_spec_ok(spec: Any) -> bool:

@@ -62,6 +62,19 @@ class Caption:
 
 
 @dataclass
+class Photo:
+    """A photo attached to a story by a line ``![说明](path/to/photo.jpg)``: the path as typed
+    (relative to the page file), its caption and credit, and where it stood in print."""
+
+    src: str
+    caption: Optional[str]
+    credit: Optional[str]
+    line: int
+    paragraph: int = 0  # before body paragraph number `paragraph`, as Caption.paragraph
+    image: Any = field(default=None, repr=False)  # media.Image, filled by the media stage
+
+
+@dataclass
 class DataItem:
     label: str
     value: Optional[str]  # None for a group heading inside a data box (强化科技支撑)
@@ -95,6 +108,7 @@ class Story:
     column: Optional[str] = None
     sections: list[Section] = field(default_factory=list)
     captions: list[Caption] = field(default_factory=list)
+    photos: list[Photo] = field(default_factory=list)
     data_title: Optional[str] = None
     data: list[DataItem] = field(default_factory=list)
     slogans: list[str] = field(default_factory=list)
@@ -126,6 +140,7 @@ class Story:
             "column": self.column,
             "sections": [{"heading": s.heading, "paragraphs": list(s.paragraphs)} for s in self.sections],
             "captions": [{"text": c.text, "credit": c.credit} for c in self.captions],
+            "photos": [{"src": p.src, "caption": p.caption, "credit": p.credit} for p in self.photos],
             "data_title": self.data_title,
             "data": [{"label": d.label, "value": d.value} for d in self.data],
             "slogans": list(self.slogans),
@@ -179,6 +194,11 @@ class Page:
     draft: bool = False
     themes: Any = field(default_factory=list)  # front matter: list of slugs, or {story title: slugs}
     keywords: Any = field(default_factory=list)  # front matter: list of keywords, or {story title: keywords}
+    scan: Optional[str] = None  # front matter: the page's scan (版面图), relative to the page file
+    areas: dict = field(default_factory=dict)  # front matter: story title (or a unique prefix) → [[x, y, w, h], …]
+    scan_image: Any = field(default=None, repr=False)  # media.Image of the scan, filled by the media stage
+    story_areas: dict = field(default_factory=dict)  # story index → its rectangles on the scan, by the media stage
+    meta_lines: dict = field(default_factory=dict, repr=False)  # front matter key → file line, for errors
     stories: list[Story] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import pickle
+import shutil
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -126,6 +127,26 @@ class Writer:
         if submit is not None:
             return submit(self._write, path, produce, digest)
         return self._write(path, produce, digest)
+
+    def link(self, kind: str, path: str, key, source: str) -> None:
+        """Put the file `source` at `path` (unless the memo keeps the previous one): hard-linked,
+        so a large file built once (a photo's derivative in the build cache) is neither copied
+        nor stored twice; copied when the two folders are on different file systems."""
+        self.files.append(path)
+        kept, digest = self.unchanged(kind, path, key)
+        if kept:
+            return
+        target = os.path.join(self.out, path)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        if digest is not None:
+            self.memo.record(digest, path, self.out)
 
     def _write(self, path: str, produce: Callable[[], bytes], digest: Optional[bytes]) -> int:
         data = produce()

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 
 from . import normalize as nz
 from .load import RawPage
-from .model import BRIEF, FEATURE, PHOTO, Caption, Column, DataItem, LedgerEntry, Page, Section, Story, Warning
+from .model import BRIEF, FEATURE, PHOTO, Caption, Column, DataItem, LedgerEntry, Page, Photo, Section, Story, Warning
 
 _MD = MarkdownIt("zero").enable(["heading", "emphasis"])
 
@@ -39,6 +39,7 @@ DATELINE_RE = re.compile(r"^本报讯")
 DATA_LABEL = "数说"
 DATA_VALUE_RE = re.compile(r"^[0-9０-９][0-9０-９.,．，%％]*[ \u3000]*[\u4e00-\u9fff%％‰]{0,4}$")
 SUBTITLE_RE = re.compile(r"^(?:——|--|—)")
+PHOTO_RE = re.compile(r"^!\[([^\]]*)\]\(([^()\s]+)\)$")  # ![说明](path/to/photo.jpg)
 CAPTION_MAX = 60
 INTERLEAVE_EVIDENCE = 6
 DUPLICATE_SCAN_LIMIT = 200_000  # characters per story; the scan keeps a window per position
@@ -306,6 +307,15 @@ class CaptionDraft:
 
 
 @dataclass
+class PhotoDraft:
+    src: Run
+    caption: Run
+    credit: Optional[Run]
+    after: Optional[Para]
+    line: int
+
+
+@dataclass
 class StoryDraft:
     line: int
     column: Optional[Column] = None
@@ -316,6 +326,8 @@ class StoryDraft:
     byline: list = field(default_factory=list)  # runs
     sections: list = field(default_factory=list)
     captions: list = field(default_factory=list)
+    photos: list = field(default_factory=list)  # PhotoDraft
+    pending_photo: Optional[PhotoDraft] = None  # a photo whose caption is the caption block after it
     data_title: list = field(default_factory=list)
     data: list = field(default_factory=list)  # (label run, value run | None)
     slogans: list = field(default_factory=list)
@@ -466,7 +478,7 @@ class PageParser:
 
     def _photo_story_starts(self, cur: StoryDraft, column, blocks, i) -> bool:
         """Under a 图说 column each headline line followed by text is a new photo story."""
-        if not (column and column.is_photo) or not cur.title or not (cur.paras or cur.captions):
+        if not (column and column.is_photo) or not cur.title or not (cur.paras or cur.captions or cur.photos):
             return False
         block = blocks[i]
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
@@ -483,6 +495,12 @@ class PageParser:
         text = block.text
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         has_body = bool(story.paras or story.summary)
+        pending, story.pending_photo = story.pending_photo, None
+        if block.kind == "p" and block.single and PHOTO_RE.match(text):
+            self._photo(story, block)
+            return
+        if pending is not None and block.kind == "p" and block.single and self._photo_caption(pending, block):
+            return
         # data box: 数说 2021, then label / value blocks
         if story.mode == "data":
             if is_data_block(block):
@@ -591,6 +609,42 @@ class PageParser:
                 self._photo_credit(story, credit)
             return
         story.captions.append(CaptionDraft(run, credit, story.last_para(), block.line))
+
+    def _photo(self, story: StoryDraft, block: Block) -> None:
+        """![说明](path): the brackets and parentheses are markup, the text in brackets the caption
+        (when empty, the caption block right after the line), the path the photo's source."""
+        run = block.lines[0]
+        m = PHOTO_RE.match(run_text(run))
+        rest, opening = run_slice(run, 0, 2)
+        self.markup.extend(opening)
+        _, caption = run_slice(run, 2, m.end(1))
+        _, middle = run_slice(run, m.end(1), m.start(2))
+        self.markup.extend(middle)
+        _, src = run_slice(run, m.start(2), m.end(2))
+        _, closing = run_slice(run, m.end(2), m.end(2) + 1)
+        self.markup.extend(closing)
+        caption = _strip(caption)
+        photo = PhotoDraft(src, caption, None, story.last_para(), block.line)
+        story.photos.append(photo)
+        if not caption:
+            story.pending_photo = photo
+
+    @staticmethod
+    def _photo_caption(photo: PhotoDraft, block: Block) -> bool:
+        """The caption block after a photo line without a caption (one the parser takes for a
+        caption anyway, or a short line ending in a photo credit): its text and credit are the
+        photo's. False (and nothing taken) when the block is not one."""
+        run = block.lines[0]
+        text = run_text(run)
+        tail = CAPTION_CREDIT_RE.search(text)
+        body = text[: tail.start()] if tail else text
+        if not body.strip() or len(body) > CAPTION_MAX or not (tail or is_caption(block)):
+            return False
+        if tail:
+            photo.credit = _sub(run, tail.start())
+            run = _sub(run, 0, tail.start())
+        photo.caption = run
+        return True
 
     @staticmethod
     def _photo_credit(story: StoryDraft, run: Run) -> None:
@@ -793,17 +847,20 @@ class PageParser:
                     index[id(para)] = n
                     n += 1
                 story.sections.append(section)
+            def position(draft) -> int:
+                """The paragraph a caption or photo follows in its story (0: before the first)."""
+                after = draft.after.final() if draft.after is not None else None
+                return index[id(after)] + 1 if after is not None and id(after) in index else 0
+
             for c, cap in enumerate(d.captions):
-                after = cap.after.final() if cap.after is not None else None
-                position = index[id(after)] + 1 if after is not None and id(after) in index else 0
-                story.captions.append(
-                    Caption(
-                        put(cap.text, base + ("captions", c, "text")),
-                        put(cap.credit, base + ("captions", c, "credit")) if cap.credit else None,
-                        cap.line,
-                        position,
-                    )
-                )
+                where = base + ("captions", c)
+                story.captions.append(Caption(put(cap.text, where + ("text",)),
+                                              put(cap.credit, where + ("credit",)) if cap.credit else None, cap.line, position(cap)))
+            for j, ph in enumerate(d.photos):
+                where = base + ("photos", j)
+                story.photos.append(Photo(put(ph.src, where + ("src",)),
+                                          put(ph.caption, where + ("caption",)) if ph.caption else None,
+                                          put(ph.credit, where + ("credit",)) if ph.credit else None, ph.line, position(ph)))
             story.data_title = " ".join(put(r, base + ("data_title",)) for r in d.data_title) or None
             for j, (label, value) in enumerate(d.data):
                 story.data.append(
@@ -853,6 +910,9 @@ def parse_page(raw: RawPage) -> Page:
         draft=bool(meta.get("draft", False)),
         themes=meta.get("themes") or [],
         keywords=meta.get("keywords") or [],
+        scan=meta.get("scan"),
+        areas={str(k): [list(r) for r in v] for k, v in (meta.get("areas") or {}).items()},
+        meta_lines=dict(raw.key_lines),
         lines=nz.normalize_lines(raw.body),
         first_line=raw.first_line,
     )

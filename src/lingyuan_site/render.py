@@ -20,14 +20,15 @@ from .errors import SiteError
 from .output import RenderMemo, Writer
 from .structure import LIST_SIZE, Site
 from .views import TAGS_PER_INDEX_PAGE, Views
-from . import feeds
+from . import feeds, media
 
 PAGES_INDEX_ALL = 200  # 往期版面 on one page up to this many pages (about 80 KB); beyond, one page per year
 
 
 class Renderer:
-    def __init__(self, site: Site, templates: Path, static: Path, memo: Optional[RenderMemo] = None):
+    def __init__(self, site: Site, templates: Path, static: Path, memo: Optional[RenderMemo] = None, media_dir: Optional[Path] = None):
         self.site = site
+        self.media_dir = media_dir
         self.static = Path(static)
         self.memo = memo
         if not Path(templates).is_dir():
@@ -114,6 +115,8 @@ class Renderer:
         for entry in site.stories:
             self.page(entry.url, "story.html", lambda e=entry: views.story(e))
         self.page("404.html", "404.html", dict, root=self.base_path)
+        if self.media_dir is not None:
+            media.publish(media.images_of(sp.model for sp in site.pages), self.media_dir, self.writer)
         feeds.write(self)
         self.copy_static(out)
         return self.writer.files

@@ -521,8 +521,11 @@ def _search_doc(entry: SiteStory) -> dict:
                                    *(s.heading for s in story.sections), story.data_title,
                                    *(f"{d.label} {d.value or ''}" for d in story.data),
                                    *(c.credit for c in story.captions), *story.keywords, *(t.name for t in entry.themes)]))
+    photo = next((p for p in story.photos if p.image is not None), None)
     doc = {"title": entry.title, "url": entry.url, "date": entry.date.display, "iso": entry.date.iso,
            "column": story.column, "page": entry.site_page.label,
+           "thumb": {"webp": photo.image.sizes[0].webp, "jpeg": photo.image.sizes[0].jpeg,
+                     "w": photo.image.sizes[0].width, "h": photo.image.sizes[0].height} if photo else None,
            "text": text[:SNIPPET_TEXT_CHARS], "more": more[:SNIPPET_TEXT_CHARS]}
     if len(text) > SNIPPET_TEXT_CHARS or len(more) > SNIPPET_TEXT_CHARS:
         doc["cut"] = True

@@ -452,6 +452,20 @@
   function render(found, terms) {
     found.forEach(function (f) {
       var d = f.doc, li = el("li"), a = el("a", "", d.title), h = el("h2");
+      if (d.thumb) {
+        var pic = el("picture", "thumb"), src = el("source"), img = el("img");
+        src.type = "image/webp";
+        src.srcset = root + d.thumb.webp;
+        img.src = root + d.thumb.jpeg;
+        img.width = d.thumb.w;
+        img.height = d.thumb.h;
+        img.alt = "";
+        img.loading = "lazy";
+        pic.appendChild(src);
+        pic.appendChild(img);
+        li.className = "has-thumb";
+        li.appendChild(pic);
+      }
       a.href = href(d, terms);
       h.appendChild(a);
       var m = el("p", "meta"), time = el("time", "", d.date);

@@ -266,6 +266,27 @@
     mark();
   }
 
+  /* ------------------------------------------------------------------ the scan's zoom */
+  var tools = document.querySelector(".scan-tools");
+  var canvas = document.querySelector(".scan-canvas");
+  if (tools && canvas) {
+    tools.hidden = false;
+    var buttons = tools.querySelectorAll("button[data-zoom]");
+    var zoom = function (n) {
+      canvas.classList.remove("zoom-2", "zoom-3");
+      if (n > 1) canvas.classList.add("zoom-" + n);
+      Array.prototype.forEach.call(buttons, function (b) { b.setAttribute("aria-pressed", b.getAttribute("data-zoom") === String(n) ? "true" : "false"); });
+    };
+    Array.prototype.forEach.call(buttons, function (b) { b.addEventListener("click", function () { zoom(Number(b.getAttribute("data-zoom"))); }); });
+    zoom(1);
+    /* arriving at an area (#area-3 from a story), zoom in and bring it into view */
+    var target = location.hash && document.getElementById(location.hash.slice(1));
+    if (target && target.closest && target.closest(".scan-areas")) {
+      zoom(2);
+      target.scrollIntoView({ block: "center", inline: "center" });
+    }
+  }
+
   /* ------------------------------------------------------------------ back to top */
   var top = document.querySelector(".to-top");
   if (top) {
