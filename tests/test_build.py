@@ -50,6 +50,10 @@ CASES = [
     ("yaml.md", "---\ndate: 2022\ntitle: [oops\n---\n正文。\n", "front matter is not valid YAML", 3),
     ("unclosed.md", "---\ndate: 2022\n正文。\n", "front matter is not closed: add a line '---' after it", 1),
     ("only.md", "---\ndate: 2022\n---\n", "has front matter but no page text", 4),
+    ("alias.md", "---\ndate: &a [lol, lol, lol, lol]\nb: &b [*a, *a, *a, *a]\nc: [*b, *b, *b, *b]\n---\n正文。\n",
+     "front matter is not valid YAML (aliases (*name) are not allowed here)", 3),
+    ("deep.md", "---\ndate: 2022\nx: " + "[" * 2000 + "]" * 2000 + "\n---\n正文。\n",
+     "front matter is not valid YAML (nested more than 50 levels deep)", 3),
     ("nodate.md", "---\ntitle: 无日期\n---\n正文。\n", "front matter needs 'date' (YYYY, YYYY-MM or YYYY-MM-DD)", 2),
     ("baddate.md", "---\ndate: 2022-02-30\n---\n正文。\n", "date 2022-02-30 does not exist", 2),
     ("wrongdate.md", "---\ndate: 22/4/2022\n---\n正文。\n", "date '22/4/2022' is not YYYY, YYYY-MM or YYYY-MM-DD", 2),
@@ -227,6 +231,18 @@ def story_file(out: Path) -> Path:
     return next(p for p in sorted(out.glob("20*/**/index.html")) if "相关" in p.read_text(encoding="utf-8") and p.parent.parent.name.isdigit() and len(p.parent.parent.name) == 2)
 
 
+def shards_holding(site: Path, ref: int) -> set:
+    """The search shards (file names) with a posting of story number `ref`."""
+    from lingyuan_site import search
+
+    found = set()
+    for f in (site / "search" / "index").glob("*.bin"):
+        shard = search.unpack(f.read_bytes())
+        if shard and ref in set(search.decode(shard).doc.tolist()):
+            found.add(f.name)
+    return found
+
+
 def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path):
     from lingyuan_site.build import BuildOptions, build
     from lingyuan_site.errors import SiteError
@@ -241,35 +257,35 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
                                   cache=cache if use_cache else None))
 
     first = go(tmp_path / "a")
-    assert first.cache == {"hits": 0, "misses": 5, "reused": 0}
+    assert first.cache == {"hits": 0, "misses": 5, "written": len(first.files), "kept": 0}
     again = go(tmp_path / "a")
-    assert again.cache["hits"] == 5 and again.cache["misses"] == 0
-    rendered_files = again.cache["reused"]
+    assert again.cache == {"hits": 5, "misses": 0, "written": 0, "kept": len(first.files)}
     site = again.site
-    built_files = [f for f in again.files if not f.startswith("static/") and f != "search/index/meta.json"]
-    html = [f for f in built_files if f.endswith(".html")]
-    # every story, page and list page, every search result file, index shard and the field lengths,
-    # the feeds, the sitemap and robots.txt came from the previous site
-    assert rendered_files == len(built_files) == len(html) + 22 + 64 + 1 + 1 + sum(1 for t in site.themes if t.stories) + 2
-    assert len(html) > 2 * 22 + 5
+    # every story, page and list page, every search file, the feeds, the sitemaps and robots.txt
+    assert len([f for f in again.files if f.endswith(".html")]) > 2 * 22 + 5
     assert again.search["written"] == 0
     unchanged_story = tmp_path / "a" / site.stories[0].url / "index.html"
     inode = unchanged_story.stat().st_ino
     (tmp_path / "a" / "stray.txt").write_text("not built by us", encoding="utf-8")
     page = content / "2021-06-sijie-sanyin.md"
+    edited = next(e for e in site.stories if e.title == "食用菌产业年创产值6亿元")
+    before_edit = shards_holding(tmp_path / "a", edited.ref)
     page.write_text(page.read_text(encoding="utf-8").replace("食用菌产业年创产值6亿元", "食用菌产业年创产值7亿元")
                     .replace("产品供不应求。", "产品供不应求，远销京津。"), encoding="utf-8")
     warm = go(tmp_path / "a")
     assert warm.cache["hits"] == 4 and warm.cache["misses"] == 1
-    # the index stores counts, not weights: the added words (and the new number) rewrite only the
-    # shards of their own terms, though every weight of that story and its field moved
-    assert 0 < warm.search["written"] <= 8
+    # the index stores counts and field lengths per posting: the edited story's shards (before and
+    # after) are written again, no other
+    after_edit = shards_holding(tmp_path / "a", edited.ref)
+    assert 0 < warm.search["written"] == len(before_edit | after_edit)
     # the changed story, its page, its neighbours (prev/next titles) and the lists showing it are rendered again
-    assert 0 < warm.cache["reused"] < rendered_files - 4
+    assert 0 < warm.cache["written"] < len(first.files) - 4
     go(tmp_path / "cold", use_cache=False)
+    # the rebuild updated the site in place: an unchanged file was left alone, and a file the
+    # build never wrote is not its business (finding one would walk the whole archive)
+    assert unchanged_story.stat().st_ino == inode and (tmp_path / "a" / "stray.txt").exists()
+    (tmp_path / "a" / "stray.txt").unlink()
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
-    # the rebuild updated the site in place: an unchanged file was left alone, a stray one removed
-    assert unchanged_story.stat().st_ino == inode and not (tmp_path / "a" / "stray.txt").exists()
     # a rebuild that fails leaves the site as it was
     before = digest(tmp_path / "a")
     broken = content / "2026-01-shuangling-gongjian.md"
@@ -281,107 +297,116 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
     broken.write_text(good_text, encoding="utf-8")
     story = (tmp_path / "a" / "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/index.html").read_text(encoding="utf-8")
     assert "<h1>食用菌产业年创产值7亿元</h1>" in story
-    # a file changed by hand in the published site is rendered again, not trusted
+    # files changed by hand in the published site and strays: a build without the store (a cold
+    # build, swapped in whole) puts everything right
     (tmp_path / "a" / "archive/index.html").write_text("edited", encoding="utf-8")
     neighbour = next(p for p in (tmp_path / "a" / "2022").rglob("index.html") if p.parent.parent.name == "04")
     neighbour.write_text("edited by hand", encoding="utf-8")
-    go(tmp_path / "a")
+    (tmp_path / "a" / "stray.txt").write_text("not built by us", encoding="utf-8")
+    go(tmp_path / "a", use_cache=False)
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
-    # a template change renders everything
+    go(tmp_path / "a")  # and the store, which did not see that build, still knows the site
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+    # a template change renders every page made from it, and only those
     templates = tmp_path / "templates"
     shutil_copy(ROOT / "templates", templates)
     (templates / "story.html").write_text((templates / "story.html").read_text(encoding="utf-8").replace("相关报道", "相关稿件"), encoding="utf-8")
     changed = build(BuildOptions(content=content, out=tmp_path / "a", templates=templates, static=ROOT / "static", cache=cache))
     assert "相关稿件" in story_file(tmp_path / "a").read_text(encoding="utf-8")
-    assert changed.cache["reused"] == 0
+    assert changed.cache["written"] >= 22 and changed.cache["hits"] == 5
     go(tmp_path / "a")
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
-    # a deleted page leaves no stale output, and the cache forgets it
+    # a deleted page leaves no stale output, and the store forgets it
     page.unlink()
     after = go(tmp_path / "a")
     assert after.cache["hits"] == 4 and after.cache["misses"] == 0
     assert not (tmp_path / "a" / "pages/2021-06-sijie-sanyin").exists()
     assert not (tmp_path / "a" / "2021/06").exists()  # it was the only page of June 2021
-    assert len(list((cache / "pages").glob("*.pickle"))) == 4
+    import sqlite3
 
-
-def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
-    from lingyuan_site.build import BuildOptions, build
-
-    cache = tmp_path / "cache"
-    options = dict(content=ROOT / "content", templates=ROOT / "templates", static=ROOT / "static")
-    build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
-    for name in ("render.pickle", "slugs.pickle"):
-        (cache / name).write_bytes(b"not a pickle")
-    for entry in (cache / "pages").glob("*.pickle"):
-        entry.write_bytes(b"\x80\x05truncated")
-    again = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
-    assert again.cache == {"hits": 0, "misses": 5, "reused": 0}
-    build(BuildOptions(out=tmp_path / "cold", cache=None, **options))
+    with sqlite3.connect(after.store_path) as db:
+        assert [p for (p,) in db.execute("SELECT path FROM sources ORDER BY path")] == sorted(p.name for p in content.glob("*.md"))
+    go(tmp_path / "cold", use_cache=False)
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
 
 
-def test_search_stage_in_a_forked_copy_gives_the_same_site(tmp_path, monkeypatch):
-    """On a large site the search stage runs in a forked copy beside render, and a rebuild parses
-    its changed pages in one while it loads the cached ones (build.Forked). Here the threshold is
-    lowered so the five pages take those paths: the site, the render memo it leaves and the
-    rebuilds from it equal the sequential builds', and an error in a copy stops the build with
-    its own message, the previous site untouched."""
-    import multiprocessing
+def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
+    """A damaged page record or compiled template is made again (noted), a store SQLite cannot
+    read is moved aside and rebuilt: the site equals a cold build's every time."""
+    import sqlite3
+
+    import shutil
+
+    from lingyuan_site.build import BuildOptions, build
+
+    cache = tmp_path / "cache"
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    options = dict(content=content, templates=ROOT / "templates", static=ROOT / "static")
+    first = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    # a same-length edit inside every page's record, and in every compiled template
+    with sqlite3.connect(first.store_path) as db:
+        for path, record in db.execute("SELECT path, record FROM sources").fetchall():
+            db.execute("UPDATE sources SET record=? WHERE path=?", (record[:40] + bytes([record[40] ^ 1]) + record[41:], path))
+    compiled = list((cache / "jinja").iterdir())
+    assert compiled
+    for f in compiled:
+        data = f.read_bytes()
+        f.write_bytes(data[:-5] + bytes([data[-5] ^ 1]) + data[-4:])
+    page = content / "2021-06-sijie-sanyin.md"  # an edit, so pages are rendered with the templates
+    page.write_text(page.read_text(encoding="utf-8").replace("产品供不应求。", "产品供不应求，远销京津。"), encoding="utf-8")
+    build(BuildOptions(out=tmp_path / "cold", cache=None, **options))
+    again = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    assert again.cache["misses"] >= 4 and "a damaged page record in the build store was made again" in again.notes
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+    # a store that is not SQLite at all
+    for suffix in ("", "-wal", "-shm"):
+        p = Path(f"{first.store_path}{suffix}")
+        if p.exists():
+            p.write_bytes(b"not a database" * 100)
+    third = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    assert third.cache["misses"] == 5 and any("could not be read" in n for n in third.notes)
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+
+
+def test_worker_processes_give_the_same_site_and_their_errors(tmp_path, monkeypatch):
+    """With the thresholds lowered, the five pages are read and rendered by two worker processes:
+    the site equals the one-process build's, cold and after an edit, and a bad page read in a
+    worker stops the build with its own one-line error, the previous site untouched."""
     import shutil
 
     from lingyuan_site import build as build_module
+    from lingyuan_site import render
     from lingyuan_site.build import BuildOptions, build
     from lingyuan_site.errors import SiteError
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        pytest.skip("no fork on this system: the build stays sequential")
-    forks = []
-
-    class Counted(build_module.Forked):
-        def __init__(self, *args):
-            forks.append(args[0].__name__)
-            super().__init__(*args)
 
     content = tmp_path / "content"
     shutil.copytree(ROOT / "content", content)
     options = dict(content=content, templates=ROOT / "templates", static=ROOT / "static")
-    build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
-    sequential = build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
+
+    def go(name, jobs):
+        return build(BuildOptions(out=tmp_path / name, cache=tmp_path / f"cache-{name}", jobs=jobs, **options))
+
+    go("one", 1)
     monkeypatch.setattr(build_module, "PARALLEL_MIN_PAGES", 2)
-    monkeypatch.setattr(build_module, "Forked", Counted)
-    monkeypatch.setattr(build_module, "_can_fork", lambda: True)  # the browser tests' threads may be running
-    first = build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
-    assert forks == ["_search_part"]
-    assert digest(tmp_path / "forked") == digest(tmp_path / "sequential")
-    assert first.search["shards"] == 64 and "search/index/lengths.bin" in first.files
-    again = build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
-    # the copy's memo entries reached the parent's memo: the rebuild kept every search file too
-    assert again.search["written"] == 0 and again.cache == sequential.cache
-    assert again.cache["reused"] > 2 * 22 + 64
-    assert digest(tmp_path / "forked") == digest(tmp_path / "sequential")
-    assert forks == ["_search_part"] * 2
-    # one page edited: it is parsed in a forked copy while the other four come from the cache
+    monkeypatch.setattr(render, "TASK_CHUNK", 4)
+    two = go("two", 2)
+    assert two.cache["misses"] == 5
+    assert digest(tmp_path / "two") == digest(tmp_path / "one")
     page = content / "2021-06-sijie-sanyin.md"
     page.write_text(page.read_text(encoding="utf-8").replace("产品供不应求。", "产品供不应求，远销京津。"), encoding="utf-8")
-    edited = build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
-    assert forks == ["_search_part", "_search_part", "_read_list", "_search_part"]
-    assert edited.cache["hits"] == 4 and edited.cache["misses"] == 1
-    monkeypatch.setattr(build_module, "_can_fork", lambda: False)
-    build(BuildOptions(out=tmp_path / "sequential", cache=tmp_path / "cache-sequential", **options))
-    monkeypatch.setattr(build_module, "_can_fork", lambda: True)
-    assert digest(tmp_path / "forked") == digest(tmp_path / "sequential")
-    assert "远销京津" in (tmp_path / "forked" / "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/index.html").read_text(encoding="utf-8")
-    before = digest(tmp_path / "forked")
-
-    def broken(*args, **kwargs):
-        raise SiteError("content", "search stage failed on purpose")
-
-    monkeypatch.setattr(build_module.search_stage, "write_index", broken)
-    with pytest.raises(SiteError, match="search stage failed on purpose"):
-        build(BuildOptions(out=tmp_path / "forked", cache=tmp_path / "cache", **options))
-    assert digest(tmp_path / "forked") == before
-    assert forks[-1] == "_search_part" and len(forks) == 5
+    (content / "2022-04-zhengfen-duomiao.md").touch()  # two pages to read, so the pool is used
+    go("one", 1)
+    edited = go("two", 2)
+    assert edited.cache["hits"] == 3 and edited.cache["misses"] == 2
+    assert digest(tmp_path / "two") == digest(tmp_path / "one")
+    assert "远销京津" in (tmp_path / "two" / "2021/06/shi-yong-jun-chan-ye-nian-chuang-chan/index.html").read_text(encoding="utf-8")
+    before = digest(tmp_path / "two")
+    (content / "bad.md").write_text("---\ndate: 2022-02-30\n---\n正文。\n", encoding="utf-8")
+    (content / "bad2.md").write_text(GOOD, encoding="utf-8")
+    with pytest.raises(SiteError, match="date 2022-02-30 does not exist"):
+        go("two", 2)
+    assert digest(tmp_path / "two") == before
 
 
 def test_no_fork_beside_other_threads():
@@ -389,13 +414,26 @@ def test_no_fork_beside_other_threads():
     them held, so the build then stays in one process."""
     import threading
 
-    from lingyuan_site import build as build_module
+    from lingyuan_site import workers
 
     stop = threading.Event()
     watcher = threading.Thread(target=stop.wait)
     watcher.start()
     try:
-        assert build_module._can_fork() is False
+        assert workers.can_fork() is False
     finally:
         stop.set()
         watcher.join()
+
+
+def test_page_limits_are_one_line_errors(project):
+    content, out, before = project
+    (content / "site.yaml").write_text("max_page_lines: 100\nmax_page_mb: 1\n", encoding="utf-8")
+    (content / "long.md").write_text("---\ndate: 2022\n---\n" + "正文。\n" * 300, encoding="utf-8")
+    result = run("build", "--content", content, "--out", out)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: {content / 'long.md'}: has 304 lines; a page may have at most 100 (max_page_lines in site.yaml)"
+    (content / "long.md").write_text("---\ndate: 2022\n---\n" + "正文。" * 200_000, encoding="utf-8")
+    result = run("build", "--content", content, "--out", out)
+    assert result.stderr.strip() == f"error: {content / 'long.md'}: is 1.8 MB; a page may be at most 1 MB (max_page_mb in site.yaml)"
+    assert digest(out) == before

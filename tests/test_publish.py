@@ -69,10 +69,21 @@ def test_feed_dates_are_deterministic_or_from_source_date_epoch(tmp_path, publis
 
 def test_sitemap_lists_every_page(published):
     out, result = published
-    tree = ElementTree.parse(out / "sitemap.xml")
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locs = {u.find("s:loc", ns).text: (u.find("s:lastmod", ns).text if u.find("s:lastmod", ns) is not None else None)
-            for u in tree.getroot().findall("s:url", ns)}
+    # sitemap.xml is an index of sitemaps: one for the archive's own pages, one for each year
+    index = ElementTree.parse(out / "sitemap.xml").getroot()
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [m.find("s:loc", ns).text for m in index.findall("s:sitemap", ns)]
+    years = sorted({e.date.year for e in result.site.stories})
+    assert parts == [f"{BASE}sitemap-main.xml", *(f"{BASE}sitemap-{y}.xml" for y in years)] == \
+        [f"{BASE}sitemap-main.xml", f"{BASE}sitemap-2021.xml", f"{BASE}sitemap-2022.xml", f"{BASE}sitemap-2026.xml"]
+    locs = {}
+    for part in parts:
+        tree = ElementTree.parse(out / part[len(BASE):])
+        for u in tree.getroot().findall("s:url", ns):
+            loc = u.find("s:loc", ns).text
+            assert loc not in locs
+            locs[loc] = u.find("s:lastmod", ns).text if u.find("s:lastmod", ns) is not None else None
     html_pages = {BASE + p.relative_to(out).as_posix()[: -len("index.html")] for p in out.rglob("index.html")}
     assert set(locs) == html_pages
     for e in result.site.stories:
@@ -90,7 +101,7 @@ def test_every_story_page_has_its_metadata(published):
         html = (out / e.url / "index.html").read_text(encoding="utf-8")
         url = BASE + e.url
         assert f'<link rel="canonical" href="{url}">' in html
-        described = description(e)
+        described = description(e.story, e.title)
         assert meta(html, "description", "name") == [described] and described
         assert described.startswith((e.story.summary or e.story.paragraphs or [""])[0][:20].replace("本报讯 ", "")[:10])
         assert meta(html, "og:type") == ["article"]
@@ -191,6 +202,45 @@ def test_serve_binds_loopback_only():
 
     with pytest.raises(SiteError, match="127.0.0.1 only"):
         serve(None, host="0.0.0.0")
+
+
+def test_serve_redirects_only_to_this_host_and_refuses_long_paths(tmp_path):
+    """A folder asked for without its slash is redirected to a cleaned path (never a Location a
+    browser reads as another host); an overlong path gets 414, not a dropped connection."""
+    import functools
+    import http.client
+    import threading
+
+    from lingyuan_site.serve import Reloader, Server, make_handler
+
+    out = tmp_path / "public"
+    (out / "2022").mkdir(parents=True)
+    (out / "2022" / "index.html").write_text("<html><body>2022</body></html>", encoding="utf-8")
+    (out / "404.html").write_text("<html><body>not found</body></html>", encoding="utf-8")
+    handler = functools.partial(make_handler(out, "/", Reloader()), directory=str(out))
+    httpd = Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+
+    def get(path):
+        conn = http.client.HTTPConnection("127.0.0.1", httpd.server_address[1], timeout=10)
+        conn.request("GET", path)
+        r = conn.getresponse()
+        r.read()
+        conn.close()
+        return r.status, r.getheader("Location")
+
+    try:
+        assert get("/2022") == (301, "/2022/")
+        assert get("/\\evil.com/../2022") == (301, "/2022/")
+        assert get("//evil.com/../2022") == (301, "/2022/")
+        assert get("/%5Cevil.com/../2022") == (301, "/2022/")
+        assert get("/2022/") == (200, None)
+        assert get("/" + "a" * 5000) == (414, None)
+        assert get("/" + "a/" * 400 + "b" * 300) == (404, None)  # (a name the file system refuses)
+        assert httpd.request_queue_size >= 128
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 LIGHTHOUSE = os.environ.get("LIGHTHOUSE") or shutil.which("lighthouse")

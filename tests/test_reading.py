@@ -14,7 +14,8 @@ from playwright.sync_api import expect
 
 from conftest import CONTENT, _Server, build_site, generate_pages
 from lingyuan_site.errors import SiteError
-from lingyuan_site.structure import LIST_SIZE, label_key
+from lingyuan_site.site import LIST_SIZE
+from lingyuan_site.structure import label_key
 
 
 def main_of(path: Path) -> str:

@@ -1,15 +1,27 @@
-"""Stage 7, build: orchestration. Reads every page, runs the stages in order and renders into a
-temporary folder beside --out. A cold build swaps that folder in; a rebuild moves its changed
-files into the previous site. Either happens only when everything succeeded, so a failed build
-leaves the previous site untouched. On a large site both cores work: worker processes read the
-pages, and forked copies parse a rebuild's changed pages and run the search stage beside render."""
+"""Stage 7, build: the orchestration, a flat list of timed steps (Zola's Site::build, MkDocs'
+commands/build.py). Each step is one call into the module that owns it:
+
+1. open      the build store (store.py) and finish a crashed build's commit (publish.recover)
+2. scan      list the pages and compare their size and mtime (and their images') with the store
+3. read      read the changed pages on the workers (read.py), prepare their images (media.py),
+             and hand them to the structure (structure.Reduce.put), a batch at a time
+4. reduce    work out what else changed (structure.Reduce.finish), commit it with what is left
+             to publish (a crashed build's leftovers are merged in)
+5. render    the files that changed (render.py) on the workers, beside
+6. search    the index shards and documents that changed (search/write.py)
+7. commit    the new site, all at once (publish.py)
+
+A failed or interrupted build leaves the previous site as it was: nothing is written into it
+before step 7, which publish.py makes all-or-nothing. Memory holds a batch of pages and what one
+task renders, never the archive: everything else is in the store.
+"""
 from __future__ import annotations
 
-import gc
-import hashlib
+import json
 import os
 import pickle
 import shutil
+import sqlite3
 import sys
 import tempfile
 import time
@@ -17,17 +29,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
+from . import keywords as keywords_stage
+from . import media as media_stage
+from . import publish, read, render, structure, workers
+from . import themes as themes_stage
 from .config import SiteConfig, load_config, normalize_base_url
 from .errors import SiteError
-from .load import load_file
-from .model import Page
-from .parse import parse_page
-from .render import RenderMemo, Renderer
-from . import media as media_stage
-from . import search as search_stage
-from . import segment
-from . import themes as themes_stage
-from .structure import Site, attach_themes, build_structure, link_related
+from .site import SiteData
+from .store import Damaged, Store, code_files, files_digest, pack, unpack
+
+READ_BATCH = 64  # pages read, prepared and handed to the structure at a time
+PARALLEL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
+
+MAP_CODE = ["errors", "load", "normalize", "parse", "model", "segment", "themes", "keywords", "read", "media", "search/tokens"]
+REDUCE_CODE = ["structure", "views", "keywords", "store"]
+RENDER_CODE = ["render", "views", "site", "feeds", "publish", "config"]
+SEARCH_CODE = ["search"]
 
 
 @dataclass
@@ -38,29 +55,77 @@ class BuildOptions:
     static: Path
     base_url: Optional[str] = None
     keep_going: bool = False  # build the other pages when one fails, and list what failed
-    cache: Optional[Path] = None  # per-page cache folder (None: no cache, as --no-cache)
+    cache: Optional[Path] = None  # the build cache folder (None: a cold build that keeps nothing, as --no-cache)
     project: Optional[Path] = None  # the project folder, which --out must not be or contain
     report: Optional[Path] = None  # the editorial report (default: beside --out, outside the site)
+    jobs: int = 0  # worker processes (0: one per core)
+    executor: Optional[str] = None  # dask://HOST:PORT: read pages on a Dask cluster
+    hook: Optional[Callable[[str], None]] = None  # called at named points (tests and bench/crash.py kill builds there)
 
 
 @dataclass
 class BuildResult:
-    site: Site
-    pages: list
-    files: list
+    store_path: Optional[Path]
+    config: SiteConfig
+    themes: list
+    display: Callable
+    counts: dict
     timings: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)  # (path, Warning)
+    warnings: list = field(default_factory=list)  # (path, PageWarning)
     search: dict = field(default_factory=dict)  # figures from the search stage
     failures: list = field(default_factory=list)  # SiteError per page left out (--keep-going)
     report: Optional[Path] = None
-    cache: dict = field(default_factory=dict)  # {"hits": pages, "misses": pages, "reused": rendered files}
+    cache: dict = field(default_factory=dict)  # {"hits": pages, "misses": pages, "written": files, "kept": files}
     media: dict = field(default_factory=dict)  # {"images": distinct sources, "encoded": [names encoded by this build]}
+    notes: list = field(default_factory=list)  # one line each: damaged caches made again, a crashed build completed
+    files_list: Optional[list] = None
+    _site: object = None
+
+    @property
+    def files(self) -> list:
+        """Every file of the site (its path in the output folder)."""
+        return self.files_list or []
+
+    @property
+    def site(self):
+        """The whole site as linked objects (site.materialize): for tools and tests of small archives."""
+        if self._site is None:
+            from .site import materialize
+
+            store = Store(self.store_path, readonly=True)
+            try:
+                self._site = materialize(SiteData(store, self.config, self.themes, self.display))
+            finally:
+                store.close()
+        return self._site
 
 
-def find_pages(content: Path) -> list[Path]:
+def find_pages(content: Path) -> list[tuple[str, Path, os.stat_result]]:
+    """(key, path, stat) of every page file below `content`: the key is its path relative to it."""
     if not content.is_dir():
         raise SiteError(str(content), "content folder not found (use --content DIR)")
-    return sorted(p for p in content.rglob("*.md") if not any(part.startswith(".") for part in p.relative_to(content).parts))
+    found = []
+    root = str(content)
+    for folder, dirs, names in os.walk(content):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            path = Path(folder) / name
+            try:
+                st = path.stat()
+            except OSError as exc:
+                raise SiteError(display_path(path), f"cannot be read ({exc.strerror}): a broken link?") from None
+            if not os_path_isfile(st):
+                raise SiteError(display_path(path), "is not a file; a page is a .md file")
+            found.append((os.path.relpath(path, root).replace(os.sep, "/"), path, st))
+    return sorted(found)
+
+
+def os_path_isfile(st: os.stat_result) -> bool:
+    import stat
+
+    return stat.S_ISREG(st.st_mode)
 
 
 def display_path(path: Path) -> str:
@@ -71,504 +136,491 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-PARALLEL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
-_WORKER_SEG = None  # each worker process's Segmenter and taxonomy (_init_worker)
-_WORKER_TAXONOMY = None
-
-
-def _progress(total: int, what: str):
-    """A progress bar on long builds when stderr is a terminal; nothing otherwise."""
-    if total < PARALLEL_MIN_PAGES or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=what, unit="page", leave=False)
-
-
-def _init_worker(content: str) -> None:
-    global _WORKER_SEG, _WORKER_TAXONOMY
-    _WORKER_TAXONOMY = themes_stage.load_taxonomy(Path(content))
-    _WORKER_SEG = segment.Segmenter(lambda: themes_stage.taught_tokenizer(Path(content), _WORKER_TAXONOMY))
-
-
-def _read_one(path: Path, seg=None, taxonomy=None):
-    """Load, normalise and parse one page; with `seg`, also do the per-story parts of the themes
-    and search stages (theme scores, keyword candidates, counted index tokens), which is all the
-    jieba work a build does. The ledger and source lines, which only tests of text fidelity
-    read, are dropped: a large build keeps thousands of pages in memory."""
-    try:
-        page = parse_page(load_file(path, display_path(path)))
-    except SiteError as exc:
-        return None, exc
-    page.ledger, page.lines = [], []
-    if seg is not None and not page.draft:
-        if taxonomy is not None:
-            for story in page.stories:
-                themes_stage.prepare_story(story, taxonomy, seg)
-        search_stage.prepare_page(page, seg)
-        seg.memo.clear()  # each text is segmented for this page only
-    return page, None
-
-
-def _read_chunk(paths: list) -> list:
-    return _read_list(paths, _WORKER_SEG, _WORKER_TAXONOMY)
-
-
-def _read_list(paths: list, seg, taxonomy) -> list:
-    return [_read_one(p, seg, taxonomy) for p in paths]
-
-
-def write_pickle(path: Path, value) -> None:
-    """Write a cache file atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("wb") as fh:
-        pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
-
-
-def read_state(path: Path, salt: bytes):
-    """A value write_state kept under the same salt, or None (none yet, damaged, other salt)."""
-    try:
-        with path.open("rb") as fh:
-            kept_salt, value = pickle.load(fh)
-    except Exception:
-        return None
-    return value if kept_salt == salt else None
-
-
-def write_state(path: Path, salt: bytes, value) -> None:
-    write_pickle(path, (salt, value))
-
-
-def files_digest(paths: list, extra: bytes = b"") -> bytes:
-    """A digest of files' names and bytes (a missing file counts as missing), for cache keys."""
-    digest = hashlib.sha256(extra)
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
-    return digest.digest()
-
-
-def code_files() -> list:
-    """The package's own source files: part of every cache key (a code change invalidates)."""
-    return sorted(Path(__file__).parent.glob("*.py"))
-
-
-class PageCache:
-    """Parsed pages with their per-story theme and search work, one pickle per page, keyed by the page's bytes and
-    display path, the inputs that change segmentation and theme scores (dict.txt, themes.yaml),
-    and the package's own code. Entries no build used are removed at the end of a build."""
-
-    def __init__(self, folder: Path, content: Path):
-        self.folder = folder / "pages"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.salt = files_digest([content / "dict.txt", content / "themes.yaml", *code_files()])
-        self.used: set = set()
-        self.hits = self.misses = 0
-
-    def key(self, path: Path) -> str:
-        digest = hashlib.sha256(self.salt)
-        digest.update(display_path(path).encode() + b"\0" + path.read_bytes())
-        return digest.hexdigest()
-
-    def has(self, key: str) -> bool:
-        return (self.folder / f"{key}.pickle").is_file()
-
-    def get(self, key: str):
-        self.used.add(key)
-        file = self.folder / f"{key}.pickle"
-        value = None
-        if file.is_file():
-            try:
-                with file.open("rb") as fh:
-                    value = pickle.load(fh)
-            except Exception:  # a damaged entry is a miss
-                value = None
-        if value is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return value
-
-    def put(self, key: str, value) -> None:
-        write_pickle(self.folder / f"{key}.pickle", value)
-
-    def prune(self) -> None:
-        for file in self.folder.glob("*.pickle"):
-            if file.stem not in self.used:
-                file.unlink(missing_ok=True)
-
-
-SLUGS_FORMAT = b"slugs 1"  # slugs depend on pypinyin's data, not on this package's code
-
-
-class SlugMemo:
-    """structure.SLUGS (title → pinyin slug) kept between builds in the cache folder."""
-
-    def __init__(self, folder: Path):
-        from . import structure
-
-        self.path = folder / "slugs.pickle"
-        self.slugs, self.used = structure.SLUGS, structure.SLUGS_USED
-        self.used.clear()
-        self.slugs.update(read_state(self.path, SLUGS_FORMAT) or {})  # none yet, or damaged: slugify again
-
-    def save(self) -> None:
-        write_state(self.path, SLUGS_FORMAT, {k: v for k, v in self.slugs.items() if k in self.used})
-
-
-def read_pages(paths: list[Path], content: Path, failures: Optional[list] = None, seg=None, taxonomy=None, cache: Optional[PageCache] = None) -> list[Page]:
-    """Load, normalise and parse every page (on both cores for a large site, where the workers
-    also do the per-story jieba work of the later stages); pages unchanged since
-    the last build come from `cache`. With `failures`, a page that fails is recorded there and
-    left out; without, the first failure stops the build."""
-    results: list = [None] * len(paths)
-    keys = [cache.key(p) for p in paths] if cache else [None] * len(paths)
-    todo = []
-    ahead, changed = None, set()
-    if cache and seg is not None:
-        # a rebuild: the few changed pages are parsed in a forked copy while this process loads
-        # the cached ones (each takes about as long as 200 cached pages)
-        changed = {i for i, key in enumerate(keys) if not cache.has(key)}
-        if 0 < len(changed) < PARALLEL_MIN_PAGES <= len(paths) - len(changed) and _can_fork():
-            ahead = Forked(_read_list, [paths[i] for i in sorted(changed)], seg, taxonomy)
-        else:
-            changed = set()
-    for i, key in enumerate(keys):
-        if ahead is not None and i in changed:
-            cache.get(key)  # counted as the miss it is
-            continue
-        hit = cache.get(key) if cache else None
-        if hit is not None:
-            results[i] = (hit, None)
-        else:
-            todo.append(i)
-    if ahead is not None:
-        for i, result in zip(sorted(changed), ahead.result()):
-            results[i] = result
-    bar = _progress(len(todo), "reading")
-    if len(todo) >= PARALLEL_MIN_PAGES and seg is not None:
-        from concurrent.futures import ProcessPoolExecutor
-
-        size = max(4, len(todo) // 16)
-        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        with ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), initializer=_init_worker,
-                                 initargs=(str(content),)) as pool:
-            for chunk, chunk_results in zip(chunks, pool.map(_read_chunk, [[paths[i] for i in c] for c in chunks])):
-                for i, result in zip(chunk, chunk_results):
-                    results[i] = result
-                if bar:
-                    bar.update(len(chunk))
-    else:
-        for i in todo:
-            results[i] = _read_one(paths[i], seg, taxonomy)
-            if bar:
-                bar.update(1)
-    if bar:
-        bar.close()
-    if cache:
-        for i in todo + sorted(changed):
-            page, exc = results[i]
-            if exc is None:
-                cache.put(keys[i], page)
-    pages = []
-    for page, exc in results:
-        if exc is not None:
-            if failures is None:
-                raise exc
-            failures.append(exc)
-            continue
-        pages.append(page)
-    return pages
-
-
-def _can_fork() -> bool:
-    """Whether a stage may run in a forked copy of this process: on a system with fork, and only
-    from a single-threaded process (forking beside other threads, as serve's file watcher, can
-    leave the copy waiting on a lock one of them held)."""
-    import multiprocessing
-    import threading
-
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
-def _child_main(conn, fn, args) -> None:
-    gc.disable()  # a short-lived copy: collecting would only copy the parent's pages
-    try:
-        result = (True, fn(*args))
-    except BaseException as exc:  # sent to the parent, which raises it
-        result = (False, exc)
-    try:
-        conn.send(result)
-    except Exception as exc:  # an exception that does not pickle
-        conn.send((False, RuntimeError(f"{type(result[1]).__name__}: {result[1]} ({exc})")))
-    conn.close()
-
-
-class Forked:
-    """fn(*args) run in a forked copy of this process, beside the caller's own work: the copy
-    shares the built site without pickling it, which a worker pool would have to do.
-    result() waits and returns fn's value or raises its exception; cancel() stops it."""
-
-    def __init__(self, fn, *args):
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork")
-        self._receive, send = ctx.Pipe(duplex=False)
-        gc.freeze()  # the copy's collections then leave the parent's objects shared (build() unfreezes)
-        try:
-            self._proc = ctx.Process(target=_child_main, args=(send, fn, args), daemon=True)
-            self._proc.start()
-        finally:
-            send.close()
-
-    def result(self):
-        try:
-            ok, value = self._receive.recv()
-        except EOFError:
-            ok, value = False, SiteError(None, "a build process stopped unexpectedly; the previous site is unchanged")
-        finally:
-            self._receive.close()
-            self._proc.join()
-        if not ok:
-            raise value
-        return value
-
-    def cancel(self) -> None:
-        self._proc.terminate()
-        self._proc.join()
-        self._receive.close()
-
-
-def _search_part(site, out: Path, content: Path, seg, memo):
-    """The search stage: its figures, and what the render memo learnt (which the parent's memo
-    takes in when a forked copy ran it). With the build cache, the term numbers of the last
-    build are used and kept (search-terms.pickle)."""
-    numbers = None
-    if memo is not None:
-        path = memo.path.with_name("search-terms.pickle")
-        numbers = search_stage.TermNumbers(read_state(path, memo.salt))
-    info = search_stage.write_index(site, out, content, seg, memo, numbers)
-    if numbers is not None:
-        write_state(path, memo.salt, numbers.state(info["terms"]))
-    return info, (memo.new, memo.reused) if memo is not None else None
+def check_out_dir(out: Path, content: Path, project: Path) -> None:
+    """Refuse an --out that would overwrite the sources or be read as them: the content folder,
+    a folder inside it, the project root, or a folder containing either."""
+    out_r, content_r, project_r = out.resolve(), content.resolve(), project.resolve()
+    if content_r in out_r.parents:
+        raise SiteError(str(out), "--out must not be inside the content folder (its pages would be read as content); choose e.g. ./public")
+    for protected, what in ((content_r, "the content folder"), (project_r, "the project folder")):
+        if out_r == protected or out_r in protected.parents:
+            raise SiteError(str(out), f"--out must not be {what} or a folder containing it; choose e.g. ./public")
 
 
 def default_report(out: Path) -> Path:
     return out.parent / f"{out.name}-report.txt"
 
 
-def write_report(path: Path, pages: list, failures: list) -> None:
+def write_report(path: Path, warnings: list, failures: list) -> None:
     """The editor's report: every failure and warning, by file and line (no clock times)."""
     lines = ["lingyuan-site build report", ""]
     if failures:
         lines.append(f"Pages left out ({len(failures)}):")
         lines.extend(f"  {exc}" for exc in failures)
         lines.append("")
-    count = sum(len(p.warnings) for p in pages)
-    lines.append(f"Warnings ({count}):" if count else "No warnings.")
-    for page in pages:
-        for w in page.warnings:
-            lines.append(f"  {page.path}:{w.line or '-'}: {w.kind}: {w.message}")
+    lines.append(f"Warnings ({len(warnings)}):" if warnings else "No warnings.")
+    for where, w in warnings:
+        lines.append(f"  {where}:{w.line or '-'}: {w.kind}: {w.message}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def check_out_dir(out: Path, content: Path, project: Path) -> None:
-    """Refuse an --out that would overwrite the sources: the content folder, the project root, or
-    a folder containing either."""
-    out_r, content_r, project_r = out.resolve(), content.resolve(), project.resolve()
-    for protected, what in ((content_r, "the content folder"), (project_r, "the project folder")):
-        if out_r == protected or out_r in protected.parents:
-            raise SiteError(str(out), f"--out must not be {what} or a folder containing it; choose e.g. ./public")
-
-
-def swap_in(tmp: Path, out: Path) -> None:
-    """Replace `out` with `tmp` (two renames; the old site is removed only after the new one is in place)."""
-    old = None
-    if out.exists():
-        if not out.is_dir():
-            raise SiteError(str(out), "--out exists and is not a folder")
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-    try:
-        tmp.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def commit_in_place(tmp: Path, out: Path, files: list[str]) -> None:
-    """Update the previous site `out` to this build's: move in the files written to `tmp` (each
-    rename is atomic, and the old file stays whole until it is replaced), then remove what this
-    build did not produce. Runs only after everything was rendered, so a build that fails leaves
-    `out` untouched; it saves the rebuild from recreating thousands of story folders (mkdir,
-    links, and rmdir of the old tree, most of a swap's cost)."""
-    for folder, _dirs, names in os.walk(tmp):
-        if names:
-            target_dir = out / os.path.relpath(folder, tmp)
-            target_dir.mkdir(parents=True, exist_ok=True)
-            for name in names:
-                os.replace(os.path.join(folder, name), target_dir / name)
-    _prune(str(out), "", set(files))
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _prune(folder: str, prefix: str, keep: set) -> bool:
-    """Remove what below `folder` is not in `keep` (paths relative to the site, `prefix` being
-    the folder's), and the folders that leaves empty; True if `folder` itself is left empty."""
-    empty = True
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            path = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if _prune(entry.path, path + "/", keep):
-                    os.rmdir(entry.path)
-                else:
-                    empty = False
-            elif path in keep:
-                empty = False
-            else:
-                os.unlink(entry.path)
-    return empty
-
-
 def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = None) -> BuildResult:
-    """Build the site (see the module docstring). The garbage collector is paused while pages
-    load and the loaded pages are frozen out of its walks; both are undone when the build ends."""
-    enabled = gc.isenabled()
-    try:
-        return _build(options, progress)
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-        else:
-            gc.disable()
-
-
-def _build(options: BuildOptions, progress: Optional[Callable[[str], None]] = None) -> BuildResult:
-    timings = {}
-    t0 = time.perf_counter()
+    """Build the site (see the module docstring)."""
     check_out_dir(options.out, options.content, options.project or options.content.parent)
-    config: SiteConfig = load_config(options.content)
-    if options.base_url:
-        config = replace(config, base_url=normalize_base_url(options.base_url))
-    paths = find_pages(options.content)
-    failures: list = []
-    taxonomy = themes_stage.load_taxonomy(options.content)
-    seg = segment.Segmenter(lambda: themes_stage.taught_tokenizer(options.content, taxonomy))
-    cache = PageCache(options.cache, options.content) if options.cache else None
-    media_dir = options.cache / "media" if options.cache else Path(tempfile.mkdtemp(prefix="lingyuan-media-"))
     try:
-        return _build_with(options, config, paths, taxonomy, seg, cache, media_dir, failures, timings, t0)
-    finally:
-        if not options.cache:
-            shutil.rmtree(media_dir, ignore_errors=True)
-
-
-def _build_with(options: BuildOptions, config: SiteConfig, paths: list, taxonomy, seg, cache, media_dir: Path, failures: list,
-                timings: dict, t0: float) -> BuildResult:
-    # Loading thousands of pages makes millions of objects and no reference cycles: the
-    # collector, left on, walks them again and again (a third of the load at 2,000 pages). They
-    # live to the end of the build, so afterwards they are frozen out of its walks too.
-    gc.disable()
-    pages = read_pages(paths, options.content, failures if options.keep_going else None, seg, taxonomy, cache)
-    gc.enable()
-    gc.freeze()
-    timings["read+parse"] = time.perf_counter() - t0
-
-    t = time.perf_counter()
-    media = media_stage.Media(options.content, media_dir)
-    pages = media.prepare(pages, failures if options.keep_going else None)
-    timings["media"] = time.perf_counter() - t
-    if not pages and paths:
-        raise SiteError(str(options.content), f"no page could be read ({len(failures)} failed); nothing was published")
-
-    t = time.perf_counter()
-    published = [p for p in pages if not p.draft]
-    themes_stage.apply(published, options.content, taxonomy, seg)
-    timings["themes"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    slugs = SlugMemo(options.cache) if options.cache else None
-    site = build_structure(published, config)
-    attach_themes(site, taxonomy)
-    timings["structure"] = time.perf_counter() - t  # with link_related, below
-
-    out = options.out
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        options.out.parent.mkdir(parents=True, exist_ok=True)
+        lock = publish.Lock(options.out)
+        lock.__enter__()
     except OSError as exc:
-        raise SiteError(str(out), f"cannot write the site here ({exc.strerror}); choose another --out") from None
+        raise SiteError(str(options.out), f"cannot write the site here ({exc.strerror}); choose another --out") from None
     try:
-        memo = None
-        if options.cache:
-            templates = sorted(p for p in Path(options.templates).rglob("*") if p.is_file())
-            salt = files_digest(templates + code_files(), repr(config).encode())
-            memo = RenderMemo(options.cache / "render.pickle", out, salt)
-        # the search stage needs the stories with their themes and keywords, not their related
-        # stories or pages: on a large site it runs in a forked copy while this process links
-        # related stories and renders
-        t_search = time.perf_counter()
-        search_part = Forked(_search_part, site, tmp, options.content, seg, memo) if len(published) >= PARALLEL_MIN_PAGES and _can_fork() else None
         try:
-            t = time.perf_counter()
-            related_path = options.cache / "related.pickle" if options.cache else None
-            related = link_related(site, previous=read_state(related_path, cache.salt) if cache else None)
-            if cache:
-                write_state(related_path, cache.salt, related)
-            timings["structure"] += time.perf_counter() - t
-            t = time.perf_counter()
-            renderer = Renderer(site, options.templates, options.static, memo, media_dir)
-            files = renderer.render(tmp)
+            return Build(options).run()
+        except Damaged:
+            # a page record that fails its checksum (the store is otherwise sound): those pages
+            # are read again, as if changed, and the build done once more
+            result = Build(options).run_after(_forget_damaged_records)
+            return result
+        except sqlite3.OperationalError as exc:
+            raise SiteError(str(options.cache or options.out), f"the build store cannot be used ({exc}); the previous site is unchanged") from None
+        except sqlite3.DatabaseError as exc:
+            if options.cache is None:
+                raise
+            # a damaged store: thrown away, and the build done again from the pages
+            Store(Path(options.cache) / "store.sqlite", readonly=True).discard(f"the build store was damaged ({exc}) and is made again")
+            result = Build(options).run()
+            result.notes.insert(0, f"the build store was damaged ({exc}); it was made again")
+            return result
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _forget_damaged_records(store: "Store") -> None:
+    db = store.db
+    damaged = []
+    for path, blob in db.execute("SELECT path, record FROM sources"):
+        try:
+            unpack(blob)
+        except Damaged:
+            damaged.append(path)
+    db.executemany("DELETE FROM sources WHERE path=?", [(p,) for p in damaged])
+    if damaged:
+        store.notes.append("a damaged page record in the build store was made again")
+
+
+class Build:
+    """One build (see the module docstring); run() is the list of steps."""
+
+    def __init__(self, options: BuildOptions):
+        self.o = options
+        self.timings: dict = {}
+        self.failures: list = []
+        self.hook = options.hook or (lambda point: None)
+        self.repair: Optional[Callable] = None  # run on the store once it is open
+
+    def run_after(self, repair: Callable) -> "BuildResult":
+        self.repair = repair
+        return self.run()
+
+    def _step(self, name: str, fn, *args):
+        t = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t
+
+    def run(self) -> BuildResult:
+        t0 = time.perf_counter()
+        o = self.o
+        # without a cache folder the store lives in a temporary one, kept while the result is
+        # (BuildResult.site reads it) and removed with it
+        temp = Path(tempfile.mkdtemp(prefix="lingyuan-build-")) if o.cache is None else None
+        self.cache_dir = Path(o.cache) if o.cache is not None else temp
+        try:
+            self._step("open", self.open)
+            try:
+                todo, unchanged = self._step("scan", self.scan)
+                self._step("read", self.read, todo)
+                dirty = self._step("reduce", self.reduce)
+                self.hook("reduced")
+                result = self._publish(dirty)
+            finally:
+                self.store.close()
         except BaseException:
-            if search_part is not None:
-                search_part.cancel()
+            if temp is not None:
+                shutil.rmtree(temp, ignore_errors=True)
             raise
-        timings["render"] = time.perf_counter() - t
-        if search_part is not None:
-            search_info, learnt = search_part.result()
-            if memo is not None:
-                memo.new.update(learnt[0])
-                memo.reused += learnt[1]
-            timings["search"] = time.perf_counter() - t_search  # beside related stories and render
-        else:
+        if temp is not None:
+            import weakref
+
+            weakref.finalize(result, shutil.rmtree, temp, True)
+        self.timings["total"] = time.perf_counter() - t0
+        result.timings = self.timings
+        result.cache.update(hits=unchanged, misses=len(todo))
+        return result
+
+    # -- 1. open -------------------------------------------------------------------
+    def open(self) -> None:
+        o = self.o
+        self.config: SiteConfig = load_config(o.content)
+        if o.base_url:
+            self.config = replace(self.config, base_url=normalize_base_url(o.base_url))
+        self.taxonomy = themes_stage.load_taxonomy(o.content)
+        self.kwconfig = keywords_stage.load_config(o.content)
+        self.read_context = read.context(o.content, self.taxonomy)
+        if not Path(o.templates).is_dir():
+            raise SiteError(str(o.templates), "template folder not found")
+        self.store = Store(self.cache_dir / "store.sqlite")
+        self.notes = self.store.notes
+        if self.repair is not None:
+            self.repair(self.store)
+        if publish.carry_out(self.store.db, o.out):  # a crashed build's commit, finished first
+            self.notes.append(f"a build interrupted while publishing {o.out} was completed")
+        for stray in publish.strays(o.out):
+            shutil.rmtree(stray, ignore_errors=True)
+        map_salt = files_digest(code_files(*MAP_CODE), self.read_context.salt)
+        reduce_salt = files_digest(code_files(*REDUCE_CODE), files_digest([o.content / "keywords.yaml", o.content / "themes.yaml"]))
+        templates = sorted(p for p in Path(o.templates).rglob("*") if p.is_file())
+        render_salt = files_digest(templates + code_files(*RENDER_CODE), repr(self.config).encode() + reduce_salt)
+        search_salt = files_digest(code_files(*SEARCH_CODE), reduce_salt)
+        db = self.store.db
+        self.store.begin()
+        if self.store.get("map_salt") != map_salt:
+            db.execute("DELETE FROM sources")
+            self.store.set("map_salt", map_salt)
+        self.reduce_all = self.store.get("reduce_salt") != reduce_salt
+        if self.reduce_all:
+            for table in ("pages", "stories", "tags", "related", "kwcand", "kwdf", "keywords", "counts"):
+                db.execute(f"DELETE FROM {table}")
+            self.store.set("reduce_salt", reduce_salt)
+        self.render_all = self.store.get("render_salt") != render_salt or self.reduce_all
+        self.render_salt = render_salt
+        self.search_all = self.store.get("search_salt") != search_salt or self.reduce_all
+        self.search_salt = search_salt
+        self.store.commit()
+        self.media = media_stage.Media(o.content, self.cache_dir / "media", db)
+
+    # -- 2. scan ---------------------------------------------------------------------
+    def scan(self) -> tuple[list, int]:
+        """The pages to read: new ones, changed ones (size, mtime or an image of theirs), and, when
+        the structure is made afresh, all; the store's pages no longer in content/ are removed."""
+        db = self.store.db
+        known = {}
+        for path, size, mtime, images, draft in db.execute("SELECT path, size, mtime_ns, images, draft FROM sources"):
+            known[path] = (size, mtime, images, draft)
+        found = find_pages(self.o.content)
+        self.removed = sorted(set(known) - {k for k, _, _ in found})
+        todo, unchanged = [], 0
+        self.reput = []  # unchanged pages the structure needs again (it is made afresh)
+        for key, path, st in found:
+            old = known.get(key)
+            if old is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns and _images_unchanged(old[2]):
+                unchanged += 1
+                if self.reduce_all and not old[3]:
+                    self.reput.append(key)
+                continue
+            todo.append((key, path))
+        return todo, unchanged
+
+    # -- 3. read ---------------------------------------------------------------------
+    def read(self, todo: list) -> None:
+        o, db = self.o, self.store.db
+        self.reduce_step = structure.Reduce(self.store, self.kwconfig, self._display, everything=self.reduce_all)
+        self.store.begin()
+        try:
+            for key in self.removed:
+                self._forget_source(key)
+                self.reduce_step.remove(key)
+            for key in self.reput:
+                page = unpack(db.execute("SELECT record FROM sources WHERE path=?", (key,)).fetchone()[0])
+                page.path = self._display(key)
+                self.reduce_step.put(key, page)
+            jobs = o.jobs or workers.default_jobs()
+            if len(todo) < PARALLEL_MIN_PAGES and not o.executor:
+                jobs = 1
+            bar = _progress(len(todo))
+            with workers.executor(jobs, o.executor) as pool:
+                batch = []
+                for result in pool.map(read.read_task, self._tasks(todo), chunksize=4):
+                    batch.append(result)
+                    if bar:
+                        bar.update(1)
+                    if len(batch) >= READ_BATCH:
+                        self._take(batch, jobs)
+                        batch = []
+                self._take(batch, jobs)
+            if bar:
+                bar.close()
+        except BaseException:
+            self.store.rollback()
+            raise
+        self.hook("read")
+
+    def _tasks(self, todo: list):
+        """(key, display, bytes, context) per page to read; bytes None and the reason instead of
+        the context for a file that cannot be read or is over the limits (site.yaml)."""
+        max_mb, max_lines = self.config.max_page_mb, self.config.max_page_lines
+        for key, path in todo:
+            display = display_path(path)
+            try:
+                size = path.stat().st_size
+                if size > max_mb * 1_000_000:
+                    yield key, display, None, SiteError(display, f"is {size / 1e6:.1f} MB; a page may be at most {max_mb} MB "
+                                                                 "(max_page_mb in site.yaml)")
+                    continue
+                data = path.read_bytes()
+            except OSError as exc:
+                yield key, display, None, exc.strerror
+                continue
+            lines = data.count(b"\n") + 1
+            if lines > max_lines:
+                yield key, display, None, SiteError(display, f"has {lines:,} lines; a page may have at most {max_lines:,} "
+                                                             "(max_page_lines in site.yaml)")
+                continue
+            yield key, display, data, self.read_context
+
+    def _take(self, batch: list, jobs: int) -> None:
+        """A batch of read pages: their images prepared, then kept in the store and handed to the structure."""
+        db = self.store.db
+        pages, keys = [], []
+        for key, page, exc in batch:
+            if exc is not None:
+                self._fail(key, exc)
+                continue
+            pages.append(page)
+            keys.append(key)
+        kept = self.media.prepare(pages, self.failures if self.o.keep_going else None, workers=max(1, jobs))
+        kept_ids = {id(p) for p in kept}
+        for key, page in zip(keys, pages):
+            if id(page) not in kept_ids:
+                self._forget_source(key)
+                self.reduce_step.remove(key)
+                continue
+            self._forget_source(key)
+            path = self.o.content / key
+            st = path.stat()
+            images = media_stage.sources_of(page) if not page.draft else []
+            for img in images:
+                self.store.add_counts({f"media:{img[3]}": 1})
+            warnings = [[w.kind, w.message, w.line] for w in page.warnings]
+            db.execute("INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (key, st.st_size, st.st_mtime_ns, None, pack(page), json.dumps(images, ensure_ascii=False),
+                        json.dumps(warnings, ensure_ascii=False), int(page.draft)))
+            if page.draft:
+                self.reduce_step.remove(key)
+            else:
+                self.reduce_step.put(key, page)
+
+    def _forget_source(self, key: str) -> None:
+        db = self.store.db
+        row = db.execute("SELECT images FROM sources WHERE path=?", (key,)).fetchone()
+        if row is None:
+            return
+        for img in json.loads(row[0] or "[]"):
+            self.store.add_counts({f"media:{img[3]}": -1})
+        db.execute("DELETE FROM sources WHERE path=?", (key,))
+
+    def _fail(self, key: str, exc: SiteError) -> None:
+        if not self.o.keep_going:
+            raise exc
+        self.failures.append(exc)
+        self._forget_source(key)
+        self.reduce_step.remove(key)
+
+    def _display(self, key: str) -> str:
+        return display_path(self.o.content / key)
+
+    # -- 4. reduce -------------------------------------------------------------------
+    def reduce(self) -> structure.Dirty:
+        db = self.store.db
+        try:
+            dirty = self.reduce_step.finish()
+            if self.failures and not self.store.count("pages"):
+                raise SiteError(str(self.o.content), f"no page could be read ({len(self.failures)} failed, the first: {self.failures[0]}); "
+                                                     "nothing was published")
+            pending = self.store.get("pending")
+            if pending is not None:
+                earlier = self.store.unpack(pending, "list of files to publish")
+                dirty = _merge(earlier, dirty) if earlier is not None else structure.Dirty(everything=True)
+            if self.render_all:
+                dirty.everything = True
+            if self.search_all:
+                dirty.search_all = True
+            self.store.set("pending", pack(dirty))
+            self.store.commit()
+        except BaseException:
+            self.store.rollback()
+            raise
+        return dirty
+
+    # -- 5, 6, 7: render, search, commit -----------------------------------------------
+    def _publish(self, dirty: structure.Dirty) -> BuildResult:
+        o = self.o
+        db = self.store.db
+        published = not dirty.everything and self.store.get("out") == str(o.out.resolve()) and \
+            self.store.get("out_identity") == publish.identity(o.out) and publish.identity(o.out) is not None
+        if not published:
+            dirty.everything = True
+        staging = publish.staging_dir(o.out)
+        try:
+            setup = render.Setup(str(self.store.path), self.config, tuple(self.taxonomy.themes), str(o.templates), str(o.static),
+                                 str(staging), self.render_salt, dirty.everything, str(self.cache_dir / "jinja"),
+                                 str(self.cache_dir / "media"))
+            (self.cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
+            data = SiteData(self.store, self.config, self.taxonomy.themes, self._display)
+            tasks = render.plan(data, dirty)
+            groups = {g for t in tasks for g in render.groups_of(t)}
+            records, written = self._step("render", self._render, setup, tasks)
+            groups |= {r[2] for r in records}
+            self.hook("rendered")
+            parent = render.Renderer(setup, data)
+            from .search import write_index
+
+            search_info = self._step("search", write_index, data, self.store, dirty, parent.writer, o.out, not dirty.everything)
+            self.hook("searched")
             t = time.perf_counter()
-            search_info = _search_part(site, tmp, options.content, seg, memo)[0]
-            timings["search"] = time.perf_counter() - t
-        files += search_info["files"]
-        if memo is not None and memo.in_place:
-            commit_in_place(tmp, out, files)
+            records += parent.writer.records
+            written += parent.writer.written
+            groups |= {r[2] for r in parent.writer.records}
+            self.store.begin()
+            try:
+                deletes = self._record(records, groups, dirty.everything)
+                from . import feeds
+
+                changed = set(written) | {p for p, _ in deletes}
+                years = {r[3] for r in records if r[0] in changed and r[3] is not None} | {y for _, y in deletes if y is not None}
+                parent.writer.records, parent.writer.written = [], []
+                feeds.sitemaps(parent, db, None if dirty.everything else years)
+                deletes += self._record(parent.writer.records, {r[2] for r in parent.writer.records}, False)
+                written += parent.writer.written
+                n_records = len(records) + len(parent.writer.records)
+                self.store.set("pending", None)
+                self.store.set("render_salt", self.render_salt)
+                self.store.set("search_salt", self.search_salt)
+                self.store.set("out", str(o.out.resolve()))
+                gone_media = [k[6:] for (k,) in db.execute("SELECT key FROM counts WHERE key GLOB 'media:*' AND n <= 0")]
+                db.execute("DELETE FROM counts WHERE key GLOB 'media:*' AND n <= 0")
+                if dirty.everything:
+                    self.hook("commit")
+                    publish.swap_in(staging, o.out)
+                    self.store.set("out_identity", publish.identity(o.out))
+                    db.execute(publish.JOURNAL)
+                    db.execute("DELETE FROM journal")
+                    self.store.commit()
+                else:
+                    publish.write_journal(db, staging, sorted(set(written)), sorted(p for p, _ in deletes))
+                    self.store.set("out_identity", publish.identity(o.out))
+                    self.store.commit()
+                    self.store.begin()
+                    publish.carry_out(db, o.out, self.hook)
+                    self.store.commit()
+            except BaseException:
+                self.store.rollback()
+                raise
+            self.timings["commit"] = time.perf_counter() - t
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise SiteError(str(getattr(exc, "filename", None) or o.out), f"cannot write the site ({exc.strerror}); the previous site is unchanged") from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+        media_stage.prune(self.cache_dir / "media", set(gone_media))
+        return self._result(search_info, len(written), n_records)
+
+    def _render(self, setup: render.Setup, tasks: list) -> tuple[list, list]:
+        o = self.o
+        jobs = o.jobs or workers.default_jobs()
+        if len(tasks) < 4 * render.TASK_CHUNK:
+            jobs = 1
+        records, written = [], []
+        with workers.executor(jobs) as pool:
+            for part_records, part_written in pool.map(_render_chunk, [(setup, c) for c in render.chunks(tasks)]):
+                records += part_records
+                written += part_written
+        return records, written
+
+    def _record(self, records: list, groups: set, everything: bool) -> list[tuple]:
+        """Keep this build's files in the outputs table; returns the files to delete (the ones a
+        group it rendered no longer has), with their years."""
+        db = self.store.db
+        new = {}
+        for path, digest, group, year, lastmod in records:
+            if path is not None:
+                new[path] = (digest, group, year, lastmod)
+        deletes = []
+        if everything:
+            db.execute("DELETE FROM outputs")
         else:
-            os.chmod(tmp, 0o755)
-            swap_in(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SiteError(str(getattr(exc, "filename", None) or out), f"cannot write the site ({exc.strerror}); the previous site is unchanged") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if cache:
-        cache.prune()
-        media_stage.prune(media_dir, pages)
-    if memo is not None:
-        write_pickle(memo.path, memo.state(out))
-    if slugs is not None:
-        slugs.save()
-    timings["total"] = time.perf_counter() - t0
-    warnings = [(p.path, w) for p in pages for w in p.warnings]
-    report = options.report or default_report(out)
-    try:
-        write_report(report, pages, failures)
-    except OSError:
-        report = None  # the site is built; a report we cannot write is not worth failing for
-    cache_figures = {"hits": cache.hits, "misses": cache.misses} if cache else {}
-    if memo is not None:
-        cache_figures["reused"] = memo.reused  # files linked from the previous site, not rendered
-    media_figures = {"images": media.images, "encoded": sorted(media.encoded)}
-    return BuildResult(site, pages, files, timings, warnings, search_info, failures, report, cache_figures, media_figures)
+            for group in groups:
+                for path, year in db.execute("SELECT path, year FROM outputs WHERE grp=?", (group,)).fetchall():
+                    if path not in new:
+                        deletes.append((path, year))
+            for i in range(0, len(deletes), 500):
+                part = [p for p, _ in deletes[i : i + 500]]
+                db.execute(f"DELETE FROM outputs WHERE path IN ({','.join('?' * len(part))})", part)
+        db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", [(p, *v) for p, v in new.items()])
+        return deletes
+
+    def _result(self, search_info: dict, written: int, files: int) -> BuildResult:
+        db = self.store.db
+        warnings = []
+        from .model import PageWarning
+
+        for path, text in db.execute("SELECT path, warnings FROM sources WHERE warnings <> '[]' ORDER BY path"):
+            for kind, message, line in json.loads(text):
+                warnings.append((self._display(path), PageWarning(kind, message, line)))
+        report = self.o.report or default_report(self.o.out)
+        try:
+            write_report(report, warnings, self.failures)
+        except OSError:
+            report = None  # the site is built; a report we cannot write is not worth failing for
+        counts = {"pages": self.store.count("pages"), "stories": self.store.count("stories"),
+                  "files": db.execute("SELECT count(*) FROM outputs").fetchone()[0]}
+        all_files = [p for (p,) in db.execute("SELECT path FROM outputs ORDER BY path")] if counts["stories"] < 20_000 else None
+        return BuildResult(self.store.path, self.config, self.taxonomy.themes, self._display,
+                           counts, {}, warnings, search_info, self.failures, report,
+                           {"written": written, "kept": counts["files"] - written},
+                           {"images": db.execute("SELECT count(*) FROM counts WHERE key GLOB 'media:*' AND n > 0").fetchone()[0],
+                            "encoded": sorted(self.media.encoded)}, list(self.notes), all_files)
+
+
+def _render_chunk(args) -> tuple[list, int]:
+    setup, tasks = args
+    return render.run_tasks(setup, tasks)
+
+
+def _images_unchanged(images: Optional[str]) -> bool:
+    for path, size, mtime, _ in json.loads(images or "[]"):
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return False
+    return True
+
+
+def _progress(total: int):
+    """A progress bar on long builds when stderr is a terminal; nothing otherwise."""
+    if total < PARALLEL_MIN_PAGES or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="reading", unit="page", leave=False)
+
+
+def _merge(a: structure.Dirty, b: structure.Dirty) -> structure.Dirty:
+    """What two builds left to publish, together (a crashed build's and this one's)."""
+    out = structure.Dirty(everything=a.everything or b.everything, search_all=a.search_all or b.search_all,
+                          tags_index=a.tags_index or b.tags_index, pages_index=a.pages_index or b.pages_index)
+    out.stories = a.stories | b.stories
+    out.pages = a.pages | b.pages
+    out.gone_stories = {**b.gone_stories, **a.gone_stories}
+    out.gone_pages = {**b.gone_pages, **a.gone_pages}
+    out.days = a.days | b.days
+    out.years = a.years | b.years
+    out.search = a.search | b.search
+    out.lists = {t: set(a.lists.get(t, set())) | set(b.lists.get(t, set())) for t in set(a.lists) | set(b.lists)}
+    return out

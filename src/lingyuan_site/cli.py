@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -107,6 +108,8 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         cache=None if getattr(args, "no_cache", False) else (Path(args.cache_dir) if getattr(args, "cache_dir", None) else root / DEFAULT_CACHE),
         project=root,
         report=Path(args.report) if getattr(args, "report", None) else None,
+        jobs=getattr(args, "jobs", 0) or 0,
+        executor=getattr(args, "executor", None),
     )
 
 
@@ -117,14 +120,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"warning: {path}:{w.line or '-'}: {w.kind}: {w.message}", file=sys.stderr)
     for exc in result.failures:
         print(f"error: {exc}", file=sys.stderr)
-    site = result.site
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    counts = result.counts
     print(
-        f"built {len(site.pages)} pages, {len(site.stories)} stories, {len(result.files)} files "
-        f"into {options.out} in {result.timings['total']:.2f} s"
+        f"built {counts['pages']} pages, {counts['stories']} stories, {counts['files']} files "
+        f"into {options.out} in {result.timings['total']:.2f} s ({result.cache['written']} written)"
         + (f" ({len(result.warnings)} warnings)" if result.warnings else "")
         + (f"; report: {result.report}" if result.report else "")
     )
-    if not result.site.config.base_url.startswith(("http://", "https://")):
+    if not result.config.base_url.startswith(("http://", "https://")):
         print("note: base_url is a path; set it to the site's full address (site.yaml or --base-url) "
               "for canonical links, feed ids and the sitemap", file=sys.stderr)
     if result.failures:
@@ -147,8 +152,20 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", dest="no_cache", action="store_true", help="ignore the page cache (a cold build)")
     p.add_argument("--cache-dir", dest="cache_dir", help=f"page cache folder (default: ./{DEFAULT_CACHE})")
     p.add_argument("--report", help="editorial report file (default: <out>-report.txt beside the output folder)")
+    p.add_argument("--jobs", type=_positive, help="worker processes for reading and rendering (default: one per core)")
+    p.add_argument("--executor", help="read pages on a Dask cluster: dask://HOST:PORT (needs the [dask] extra)")
     p.add_argument("--templates", help=argparse.SUPPRESS)
     p.add_argument("--static", help=argparse.SUPPRESS)
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return n
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -188,14 +205,17 @@ def main(argv: Optional[list[str]] = None, root: Optional[Path] = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `inspect … | head`: the reader has gone, which is no error
+        try:
+            sys.stdout = open(os.devnull, "w")  # Python's own flush at exit would raise again
+        except OSError:
+            pass
+        return 0
     except Exception as exc:  # a bug, not bad input: one line, and how to see more
         if args.debug:
             raise
         print(f"error: internal error ({type(exc).__name__}: {exc}); run again with --debug for the traceback", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `inspect … | head`
-        sys.stderr.close()
-        return 0
 
 
 if __name__ == "__main__":

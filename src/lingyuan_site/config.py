@@ -19,9 +19,11 @@ class SiteConfig:
     copyright: Optional[str] = None
     latest_count: int = 8  # recent pages (版面) shown on the home page under the newest one
     search_placeholder: str = "搜索稿件"  # the search box's hint, e.g. examples of what readers look for
+    max_page_mb: int = 16  # a page file larger than this is refused (one error line), not read
+    max_page_lines: int = 200_000
 
 
-_TYPES = {"latest_count": int}
+_TYPES = {"latest_count": int, "max_page_mb": int, "max_page_lines": int}
 
 
 def load_config(content_dir: Path) -> SiteConfig:

@@ -1,14 +1,17 @@
-"""Feeds, sitemap and robots.txt (Zola's feeds.rs and sitemap.rs): what a feed reader, a search
-engine and a crawler read, written through the renderer's Writer like every other file.
+"""Feeds, sitemaps and robots.txt (Zola's feeds.rs and sitemap.rs): what a feed reader, a search
+engine and a crawler read, written through the build's Writer like every other file.
 
 Feed timestamps come from story dates (or SOURCE_DATE_EPOCH), never from the clock, so builds stay
-byte-identical. The sitemap lists every HTML page the build wrote; past 50,000 addresses (the
-sitemap protocol's limit per file) sitemap.xml becomes an index of numbered sitemaps.
+byte-identical. The sitemap is an index (sitemap.xml) of one sitemap per year of the archive
+(sitemap-2022.xml: the year's stories, pages and archive pages) and one for the rest
+(sitemap-main.xml), each far under the protocol's 50,000 addresses: an edit rewrites the sitemap of
+its own year only.
 """
 from __future__ import annotations
 
 import os
 import time
+from typing import Optional
 
 from .views import description
 
@@ -21,63 +24,70 @@ def rfc3339(date) -> str:
     return f"{date.year:04d}-{date.month or 1:02d}-{date.day or 1:02d}T00:00:00Z"
 
 
-def updated(entries: list) -> str:
+def updated(dates: list) -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
-    return max((rfc3339(e.date) for e in entries), default="1970-01-01T00:00:00Z")
+    return max((rfc3339(d) for d in dates), default="1970-01-01T00:00:00Z")
 
 
-def feed(renderer, path: str, title: str, subtitle: str, alternate: str, entries: list) -> None:
-    site, abs_url, absolute = renderer.site, renderer.abs_url, renderer.absolute
-    entries = entries[:FEED_ENTRIES]
-    items = [
-        {
+def feed(renderer, tag: Optional[str]) -> None:
+    """The site's feed (tag None: its newest stories) or a theme's (tag 't:<slug>')."""
+    data, config, abs_url, absolute = renderer.data, renderer.config, renderer.abs_url, renderer.absolute
+    if tag is None:
+        path, title, subtitle, alternate = "feed.xml", f"{config.title}：最新稿件", config.description, ""
+        rows = data.newest_stories(FEED_ENTRIES)
+    else:
+        theme = data.theme_by_slug.get(tag[2:])
+        if theme is None or not data.tag_count(tag):
+            return
+        path, title, subtitle, alternate = theme.url + "feed.xml", f"{config.title}：{theme.name}", theme.description, theme.url
+        rows = data.tag_newest(tag, FEED_ENTRIES)
+    items = []
+    for e in rows:
+        rec = data.record(e.page)
+        story = rec.stories[e.index]
+        items.append({
             "title": e.title,
             "id": abs_url(e.url) if absolute else f"tag:lingyuan-site,{e.date.iso}:{e.url}",
             "link": abs_url(e.url),
             "updated": rfc3339(e.date),
-            "author": e.story.byline or e.site_page.model.source or site.config.source or site.config.title,
-            "themes": [{"slug": t.slug, "name": t.name} for t in e.themes],
-            "summary": description(e),
-        }
-        for e in entries
-    ]
+            "author": story.byline or rec.source or config.source or config.title,
+            "themes": [{"slug": t.slug, "name": t.name} for t in (data.theme_by_slug.get(s) for s in e.themes) if t],
+            "summary": description(story, e.title),
+        })
     context = {"common": renderer._common, "feed_title": title, "feed_subtitle": subtitle,
                "feed_id": abs_url(path) if absolute else f"tag:lingyuan-site,2021:{path}",
-               "feed_self": abs_url(path), "feed_alternate": abs_url(alternate), "feed_updated": updated(entries),
+               "feed_self": abs_url(path), "feed_alternate": abs_url(alternate), "feed_updated": updated([e.date for e in rows]),
                "entries": items, "abs_root": abs_url("")}
-    renderer.writer.write("feed.xml", path, context, lambda: renderer.render_text("feed.xml", context).encode("utf-8"))
+    renderer.writer.write("feed.xml", path, context, lambda: renderer.render_text("feed.xml", context).encode("utf-8"),
+                          f"feed:{tag or 'main'}")
 
 
-def write(renderer) -> None:
-    """The site's feeds, sitemap and robots.txt (after every page is written: the sitemap lists them)."""
-    site = renderer.site
-    config = site.config
-    feed(renderer, "feed.xml", f"{config.title}：最新稿件", config.description, "", site.latest)
-    for theme in site.themes:
-        if theme.stories:
-            feed(renderer, theme.url + "feed.xml", f"{config.title}：{theme.name}", theme.description, theme.url, theme.stories)
-    sitemap(renderer)
-    robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {renderer.abs_url('sitemap.xml')}\n" if renderer.absolute else "")
-    renderer.writer.write("robots", "robots.txt", robots, lambda: robots.encode("utf-8"))
+def sitemaps(renderer, db, years: Optional[set]) -> None:
+    """The sitemaps of `years` (None: every year) and their index, from the outputs table (which
+    holds this build's files by now), and robots.txt."""
+    abs_url = renderer.abs_url
+    all_years = sorted({r[0] for r in db.execute("SELECT DISTINCT year FROM outputs WHERE path GLOB '*index.html' AND year IS NOT NULL")})
+    names = ["sitemap-main.xml"] + [f"sitemap-{y}.xml" for y in all_years]
+    todo = [None] + sorted(set(all_years) | set(years or ())) if years is not None else [None] + all_years
+    for y in todo:
+        group = f"sitemap:{y if y is not None else 'main'}"
+        if y is not None and y not in all_years:
+            renderer.writer.forget(group)  # a year no longer in the archive: its sitemap goes
+            continue
+        rows = db.execute("SELECT path, lastmod FROM outputs WHERE path GLOB '*index.html' AND year IS ?", (y,)).fetchall()
+        if y is None:
+            newest = db.execute("SELECT max(lastmod) FROM outputs WHERE grp GLOB 'story:*'").fetchone()[0]
+            rows = [(p, newest if p == "index.html" else m) for p, m in rows]
+        pages = sorted(((p[: -len("index.html")], m) for p, m in rows), key=lambda r: (r[0].count("/"), r[0]))
+        urls = [{"loc": abs_url(p), "lastmod": m} for p, m in pages][:SITEMAP_MAX]
+        name = f"sitemap-{y}.xml" if y is not None else "sitemap-main.xml"
+        _write(renderer, name, "sitemap.xml", {"urls": urls}, group, y)
+    _write(renderer, "sitemap.xml", "sitemap-index.xml", {"maps": [abs_url(n) for n in names]}, "sitemap:index")
+    robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {abs_url('sitemap.xml')}\n" if renderer.absolute else "")
+    renderer.writer.write("robots", "robots.txt", robots, lambda: robots.encode("utf-8"), "robots")
 
 
-def sitemap(renderer) -> None:
-    site, abs_url = renderer.site, renderer.abs_url
-    lastmod = {"": site.latest[0].date.iso if site.stories else None}
-    lastmod.update((p.url, p.date.iso) for p in site.pages)
-    lastmod.update((e.url, e.date.iso) for e in site.stories)
-    pages = [p[: -len("index.html")] for p in renderer.writer.files if p.endswith("index.html")]
-    urls = [{"loc": abs_url(p), "lastmod": lastmod.get(p)} for p in sorted(pages, key=lambda p: (p.count("/"), p))]
-    parts = [urls[i : i + SITEMAP_MAX] for i in range(0, len(urls), SITEMAP_MAX)] or [[]]
-    if len(parts) == 1:
-        _write(renderer, "sitemap.xml", "sitemap.xml", {"urls": parts[0]})
-        return
-    for n, part in enumerate(parts, 1):
-        _write(renderer, f"sitemap-{n}.xml", "sitemap.xml", {"urls": part})
-    _write(renderer, "sitemap.xml", "sitemap-index.xml", {"maps": [abs_url(f"sitemap-{n}.xml") for n in range(1, len(parts) + 1)]})
-
-
-def _write(renderer, path: str, template: str, context: dict) -> None:
-    renderer.writer.write(template, path, context, lambda: renderer.render_text(template, context).encode("utf-8"))
+def _write(renderer, path: str, template: str, context: dict, group: str, year: Optional[int] = None) -> None:
+    renderer.writer.write(template, path, context, lambda: renderer.render_text(template, context).encode("utf-8"), group, year)

@@ -319,34 +319,62 @@ def _specificity(terms: dict, tk) -> dict:
     return out
 
 
+def story_weights(found: Candidates, config: KeywordConfig) -> tuple[dict, list]:
+    """A story's candidates after the editor's stop list and synonyms: {term: local weight}, and
+    every term the story uses (what the archive's document frequency counts), sorted."""
+    weights: dict = {}
+    for word, weight in zip(found.words, found.weights):
+        if word in config.stop:
+            continue
+        word = config.merge.get(word, word)
+        weights[word] = max(weight, weights.get(word, 0.0))
+    used = set(weights)
+    used.update(config.merge.get(w, w) for w in found.also)
+    return weights, sorted(used)
+
+
+def band(count: int) -> int:
+    """A count's band on a grid of quarter octaves (1, 1.19, 1.41, 1.68, 2, 2.38 …). Keywords are
+    chosen with banded counts, so one story more or less in the archive moves a term's weight only
+    when its count crosses a band: a rebuild re-chooses only the stories holding such a term (and
+    all of them when the archive's own size crosses one, every 19 % of growth)."""
+    return int(4 * math.log2(count + 1) + 1e-9)
+
+
+def banded(count: int) -> float:
+    """The count its band stands for (the band's lower edge)."""
+    return 2 ** (band(count) / 4) - 1
+
+
+def choose(weights: dict, df: dict, n: int, per_story: int = KEYWORDS_PER_STORY) -> list:
+    """A story's keywords from its weights and the archive's banded document frequencies (`df`:
+    term → stories using it; `n`: stories in the archive)."""
+    total = banded(n)
+    cap = ARCHIVE_WIDE * total if total >= 10 else float("inf")
+    scored = []
+    for t, w in weights.items():
+        f = banded(df.get(t, 0))
+        if f <= cap:
+            scored.append((-w * math.log((total + 1) / (f + 0.5)), t))
+    scored.sort()
+    best = -scored[0][0] if scored else 0.0
+    return [t for s, t in scored[:per_story] if -s >= MIN_SHARE_OF_BEST * best and -s > 0]
+
+
 def assign(stories: list, seg=None, config: Optional[KeywordConfig] = None, per_story: int = KEYWORDS_PER_STORY) -> None:
     """Each story's keywords: its candidates weighed by the archive's IDF (terms common across the
     archive, such as 凌源, say little about one story); the editor's stop list and synonyms apply
     here, so editing keywords.yaml re-ranks without segmenting again. A story whose keywords came
-    from front matter keeps them."""
+    from front matter keeps them. (The build does the same over its store: structure.Reduce.)"""
     config = config or KeywordConfig()
     counted = []
+    df: Counter = Counter()
     for story in stories:
         found = story.keyword_counts if story.keyword_counts is not None else candidates(story, seg)
-        weights = {}
-        for word, weight in zip(found.words, found.weights):
-            if word in config.stop:
-                continue
-            word = config.merge.get(word, word)
-            weights[word] = max(weight, weights.get(word, 0.0))
+        weights, used = story_weights(found, config)
         counted.append(weights)
-    df: Counter = Counter()
-    for story, weights in zip(stories, counted):
-        used = set(weights)
-        found = story.keyword_counts
-        if found is not None:
-            used.update(config.merge.get(w, w) for w in found.also)
         df.update(used)
-    n = len(stories)
-    cap = ARCHIVE_WIDE * n if n >= 10 else n + 1
     for story, weights in zip(stories, counted):
         if getattr(story, "keywords_from", "") == "front matter":
             continue
-        scored = sorted((-w * math.log((n + 1) / (df[t] + 0.5)), t) for t, w in weights.items() if df[t] <= cap)
-        best = -scored[0][0] if scored else 0.0
-        story.keywords = [t for s, t in scored[:per_story] if -s >= MIN_SHARE_OF_BEST * best and -s > 0]
+        story.keywords = choose(weights, df, len(stories), per_story)

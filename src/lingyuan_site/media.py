@@ -98,14 +98,11 @@ class Media:
     worker processes. A memo of each source file's size, mtime and digest (in the cache folder)
     spares reading and hashing a photo that has not changed."""
 
-    def __init__(self, content: Path, cache: Path):
+    def __init__(self, content: Path, cache: Path, db=None):
         self.content, self.cache = Path(content), Path(cache)
         self.cache.mkdir(parents=True, exist_ok=True)
-        self.memo_file = self.cache / "sources.json"
-        try:
-            self.memo = json.loads(self.memo_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.memo = {}
+        self.db = db  # the build store, which keeps each source's size, mtime and digest (table media)
+        self.memo: dict = {}
         self.encoded: list[str] = []  # sources encoded by this build, by name (the rest came from the cache)
         self.images = 0  # distinct images the pages name
 
@@ -166,11 +163,14 @@ class Media:
         path = resolve(page.path, src, self.content, (page.path, line, what))
         st = path.stat()
         known = self.memo.get(str(path))
+        if known is None and self.db is not None:
+            row = self.db.execute("SELECT size, mtime_ns, digest FROM media WHERE path=?", (str(path),)).fetchone()
+            known = list(row) if row else None
         if known and known[0] == st.st_size and known[1] == st.st_mtime_ns:
             digest = known[2]
         else:
             digest = hashlib.sha256(read(Job(path, src, widths, (page.path, line, what)))).hexdigest()
-            self.memo[str(path)] = [st.st_size, st.st_mtime_ns, digest]
+        self.memo[str(path)] = [st.st_size, st.st_mtime_ns, digest]
         return Job(path, src, widths, (page.path, line, what), digest, cache_key(digest, widths))
 
     def _cached(self, job: Job) -> Optional[Image]:
@@ -195,12 +195,8 @@ class Media:
         return [_encode(job, self.cache) for job in todo]
 
     def _save_memo(self) -> None:
-        tmp = self.memo_file.with_name(f"{self.memo_file.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(self.memo), encoding="utf-8")
-            os.replace(tmp, self.memo_file)
-        except OSError:
-            pass  # a memo we cannot keep costs a hash next time, nothing more
+        if self.db is not None:
+            self.db.executemany("INSERT OR REPLACE INTO media VALUES (?, ?, ?, ?)", [(p, *v) for p, v in self.memo.items()])
 
 
 def cache_key(digest: str, widths: tuple) -> str:
@@ -236,13 +232,30 @@ def images_of(pages) -> list:
     return found
 
 
-def prune(cache: Path, pages) -> None:
-    """Remove the derivatives no page uses any more."""
-    used = {img.key for img in images_of(pages)}
-    for group in Path(cache).glob("??"):
-        for folder in group.iterdir():
-            if folder.name not in used and not folder.name.endswith(".tmp"):
-                shutil.rmtree(folder, ignore_errors=True)
+def sources_of(page) -> list:
+    """[[source path, size, mtime_ns, cache key], …] of the images a prepared page shows: a rebuild
+    reads the page again when one of them changed."""
+    out = []
+    for img, path in _paths(page):
+        try:
+            st = os.stat(path)
+            out.append([str(path), st.st_size, st.st_mtime_ns, img.key])
+        except OSError:
+            out.append([str(path), -1, -1, img.key])
+    return out
+
+
+def _paths(page):
+    for s in page.stories:
+        for p in s.photos:
+            if p.image is not None:
+                yield p.image, _resolved(page, p.src)
+    if page.scan_image is not None:
+        yield page.scan_image, _resolved(page, page.scan)
+
+
+def _resolved(page, src: str) -> Path:
+    return (Path(page.path).resolve().parent / src).resolve()
 
 
 def story_areas(page) -> dict[int, list]:
@@ -263,6 +276,12 @@ def story_areas(page) -> dict[int, list]:
                 raise SiteError(page.path, f"areas: '{key}' has [{x}, {y}, {w}, {h}] outside the scan ({scan.width} × {scan.height} pixels)", line)
         found.setdefault(matches[0], []).extend(rects)
     return found
+
+
+def prune(cache: Path, keys: set) -> None:
+    """Remove the derivatives of `keys` (images no page shows any more)."""
+    for key in keys:
+        shutil.rmtree(Path(cache) / key[:2] / key, ignore_errors=True)
 
 
 def keep(made: Image, files: dict, cache: Path) -> None:

@@ -167,7 +167,9 @@ class Column:
 
 
 @dataclass
-class Warning:
+class PageWarning:
+    """Something the parser repaired or could not check, for the editor's report."""
+
     kind: str
     message: str
     line: Optional[int]
@@ -202,7 +204,7 @@ class Page:
     stories: list[Story] = field(default_factory=list)
     columns: list[Column] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[PageWarning] = field(default_factory=list)
     # Normalised source lines (index 0 is file line `first_line`) and where each piece went.
     lines: list[str] = field(default_factory=list, repr=False)
     first_line: int = 1

@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 
 from . import normalize as nz
 from .load import RawPage
-from .model import BRIEF, FEATURE, PHOTO, Caption, Column, DataItem, LedgerEntry, Page, Photo, Section, Story, Warning
+from .model import BRIEF, FEATURE, PHOTO, Caption, Column, DataItem, LedgerEntry, Page, Photo, Section, Story, PageWarning
 
 _MD = MarkdownIt("zero").enable(["heading", "emphasis"])
 
@@ -371,7 +371,7 @@ class PageParser:
         self.columns: list[tuple[Column, Run, Optional[Run]]] = []
 
     def warn(self, kind: str, message: str, line: Optional[int]) -> None:
-        self.page.warnings.append(Warning(kind, message, line))
+        self.page.warnings.append(PageWarning(kind, message, line))
 
     # -- segmentation ----------------------------------------------------------
     def parse(self) -> Page:
@@ -494,7 +494,7 @@ class PageParser:
         block = blocks[i]
         text = block.text
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        has_body = bool(story.paras or story.summary)
+        has_body = bool(story.summary) or any(sec.paras for sec in story.sections)
         pending, story.pending_photo = story.pending_photo, None
         if block.kind == "p" and block.single and PHOTO_RE.match(text):
             self._photo(story, block)
@@ -680,30 +680,44 @@ class PageParser:
         """Rejoin paragraphs broken at column or page breaks (深入对 / 接), unless the text after
         the break belongs to another story on the page (interleaved briefs): then move it there,
         joined to that story's dangling sentence if it has one."""
+        # (linear in the page: the bigrams of the story so far and the end of the paragraph being
+        # joined are kept as it grows, never recomputed from the whole text)
         for paras in [story.summary] + [s.paras for s in story.sections]:
             i = 0
+            tail = None  # the end of paras[i]'s text, right-stripped (what ends_sentence reads)
+            own = None  # the bigrams of the title and paras[: i + 1], with i
             while i < len(paras) - 1:
-                text = paras[i].text
-                if nz.ends_sentence(text) or nz.ends_softly(text):
+                if tail is None:
+                    tail = paras[i].text.rstrip()[-64:]
+                if nz.ends_sentence(tail) or nz.ends_softly(tail):
                     i += 1
+                    tail = None
                     continue
-                own = story.title_text + "".join(p.text for p in paras[: i + 1])
-                target = self._interleave_target(story, own, paras[i + 1].text)
+                if own is None or own.upto != i:
+                    own = _Grams(story.title_text + "".join(p.text for p in paras[: i + 1]), i)
+                target = self._interleave_target(story, own.grams, paras[i + 1].text)
                 if target is not None:
-                    self._move(paras, i + 1, own, target)
+                    self._move(paras, i + 1, own.grams, target)
                     continue
                 nxt = paras.pop(i + 1)
-                paras[i].run = paras[i].run + nxt.run
+                if own.joined:  # (the paragraph's own copy, made at its first join: extended in place)
+                    paras[i].run.extend(nxt.run)
+                else:
+                    paras[i].run = paras[i].run + nxt.run
+                    own.joined = True
                 nxt.merged_into = paras[i]
+                piece = nxt.text
+                own.add(piece)
+                tail = (tail + piece).rstrip()[-64:]
 
-    def _interleave_target(self, story: StoryDraft, own: str, text: str) -> Optional[StoryDraft]:
+    def _interleave_target(self, story: StoryDraft, own: set, text: str) -> Optional[StoryDraft]:
         """The story on the page that `text` (a paragraph after a mid-sentence break) continues:
         it shares clearly more of its wording with that story than with its own, and that story
         either ends mid-sentence or has a piece of its headline in `text`."""
         grams = _bigrams(text)
         if not grams:
             return None
-        own_score = len(grams & _bigrams(own)) / len(grams)
+        own_score = len(grams & own) / len(grams)
         best, best_score = None, 0.0
         for other in self.stories:
             if other is story or not other.title:
@@ -719,14 +733,14 @@ class PageParser:
             return best
         return None
 
-    def _move(self, paras: list, start: int, own: str, target: StoryDraft) -> None:
+    def _move(self, paras: list, start: int, own: set, target: StoryDraft) -> None:
         """Move paras[start] and the paragraphs after it that read more like `target` than like
         their own story."""
         theirs = target.title_text + "".join(p.text for p in target.paras)
         end = start + 1
         while end < len(paras):
             grams = _bigrams(paras[end].text)
-            mine = len(grams & _bigrams(own)) / max(1, len(grams))
+            mine = len(grams & own) / max(1, len(grams))
             other = len(grams & _bigrams(theirs + "".join(p.text for p in paras[start:end]))) / max(1, len(grams))
             if other <= mine:
                 break
@@ -886,6 +900,27 @@ def _kind(draft: StoryDraft, story: Story) -> str:
     return BRIEF
 
 
+class _Grams:
+    """The bigrams of a text that grows at its end (what _bigrams of the whole would give)."""
+
+    __slots__ = ("grams", "last", "upto", "joined")
+
+    def __init__(self, text: str, upto: int):
+        self.joined = False  # (for _rejoin: paras[upto] has its own run list)
+        chars = [ch for ch in text if ch.isalnum()]
+        self.grams = {a + b for a, b in zip(chars, chars[1:])}
+        self.last = chars[-1] if chars else ""
+        self.upto = upto
+
+    def add(self, text: str) -> None:
+        chars = [ch for ch in text if ch.isalnum()]
+        if chars:
+            if self.last:
+                self.grams.add(self.last + chars[0])
+            self.grams.update(a + b for a, b in zip(chars, chars[1:]))
+            self.last = chars[-1]
+
+
 def _bigrams(text: str) -> set:
     chars = [ch for ch in text if ch.isalnum()]
     return {a + b for a, b in zip(chars, chars[1:])}
@@ -916,5 +951,5 @@ def parse_page(raw: RawPage) -> Page:
         lines=nz.normalize_lines(raw.body),
         first_line=raw.first_line,
     )
-    page.warnings.extend(Warning(kind, message, line) for kind, message, line in raw.warnings)
+    page.warnings.extend(PageWarning(kind, message, line) for kind, message, line in raw.warnings)
     return PageParser(page).parse()

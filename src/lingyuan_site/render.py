@@ -1,54 +1,117 @@
-"""Stage 6, render: the site structure → HTML files through Jinja templates.
+"""Stage 6, render: the site's structure → HTML files through Jinja templates.
 
-Each template receives one view (views.py: plain data made from the structure) as ``v``, plus what
+Each template receives one view (views.py: plain data read from the store) as ``v``, plus what
 every page shows (``common``: the site's name, description …), ``root`` and the page's own address.
-Templates never parse text and never reach into the model. A file's memo key is the digest of
-exactly what its template receives, so a rebuild keeps a file only when nothing it shows changed.
+Templates never parse text and never reach into the model. A file's digest is the digest of exactly
+what its template receives, so a rebuild keeps a file only when nothing it shows changed.
 Links are relative (``root`` is "../" repeated), so the site works under any sub-path; 404.html is
 served by hosts at any depth, so its links start from the base URL's path instead.
+
+Work comes as tasks (``plan``): a story, a page, a month, one year of a tag's list … Each task
+renders every file of its group (``story:<key>``, ``list:t:economy:2022`` …), so the files a group
+no longer produces can be deleted. A cold build plans every task; a rebuild plans what
+structure.Dirty names. Tasks run on the build's workers (workers.executor), each opening the
+store for itself and writing into the staging folder.
 """
 from __future__ import annotations
 
+import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 from urllib.parse import urlparse
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 
+from .config import SiteConfig
 from .errors import SiteError
-from .output import RenderMemo, Writer
-from .structure import LIST_SIZE, Site
+from .publish import Writer
+from .store import Damaged, pack, unpack
+from .site import (LIST_SIZE, LANDING_SIZE, SiteData, archive_list_pages, day_url, list_pages, month_url, page_groups,
+                   tag_year_pages)
+from .structure import Dirty, date_of_key
 from .views import TAGS_PER_INDEX_PAGE, Views
-from . import feeds, media
+from . import feeds
 
 PAGES_INDEX_ALL = 200  # 往期版面 on one page up to this many pages (about 80 KB); beyond, one page per year
+TASK_CHUNK = 64
+
+
+class CheckedBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's compiled templates on disk, each file with a checksum (store.pack's rule): a damaged
+    or edited file is compiled again, never executed. Jinja keys a file by the template's name and
+    source, so a template edit is a new file."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            data = Path(self._get_cache_filename(bucket)).read_bytes()
+            body = unpack(data)
+        except (OSError, Damaged):
+            return
+        try:
+            bucket.bytecode_from_string(body)
+        except Exception:  # (a checksummed file from another Python: jinja checks its magic)
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        name = Path(self._get_cache_filename(bucket))
+        tmp = name.with_name(f"{name.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(pack(bucket.bytecode_to_string()))
+            os.replace(tmp, name)
+        except OSError:
+            pass
+
+
+# every template the site needs, checked (and compiled) before anything is written, in this order
+TEMPLATES = ("base.html", "story.html", "page.html", "home.html", "list.html", "year.html", "month.html", "day.html",
+             "archive.html", "themes.html", "tags.html", "pages.html", "search.html", "404.html", "feed.xml",
+             "sitemap.xml", "sitemap-index.xml")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a render worker needs to open the site and write files (it pickles)."""
+
+    store: str
+    config: SiteConfig
+    themes: tuple  # themes.Theme
+    templates: str
+    static: str
+    staging: str
+    salt: bytes
+    full: bool  # write every file (a cold build)
+    jinja_cache: Optional[str] = None
+    media_cache: Optional[str] = None
 
 
 class Renderer:
-    def __init__(self, site: Site, templates: Path, static: Path, memo: Optional[RenderMemo] = None, media_dir: Optional[Path] = None):
-        self.site = site
-        self.media_dir = media_dir
-        self.static = Path(static)
-        self.memo = memo
-        if not Path(templates).is_dir():
-            raise SiteError(str(templates), "template folder not found")
+    def __init__(self, setup: Setup, data: SiteData):
+        self.setup = setup
+        self.data = data
+        self.static = Path(setup.static)
+        if not Path(setup.templates).is_dir():
+            raise SiteError(str(setup.templates), "template folder not found")
         self.env = Environment(
-            loader=FileSystemLoader(str(templates)),
+            loader=FileSystemLoader(str(setup.templates)),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            # compiled templates kept in the build cache, as for the render memo
-            bytecode_cache=FileSystemBytecodeCache(str(memo.folder("jinja"))) if memo is not None else None,
+            bytecode_cache=CheckedBytecodeCache(setup.jinja_cache) if setup.jinja_cache else None,
         )
-        self.base_url = site.config.base_url
+        for name in TEMPLATES:
+            self.template(name)
+        self.config = setup.config
+        self.base_url = self.config.base_url
         self.base_path = urlparse(self.base_url).path or "/"
         self.absolute = self.base_url.startswith(("http://", "https://"))
-        self.views = Views(site, self.abs_url, self.absolute)
+        self.views = Views(data, self.abs_url, self.absolute)
         self._common = self.views.common()
-        self.writer: Optional[Writer] = None
+        previous = None if setup.full else _previous(data)
+        self.writer = Writer(Path(setup.staging), previous, setup.salt)
 
     def abs_url(self, path: str) -> str:
         """A page's full address: https://host/base/path when base_url is absolute, else /base/path."""
@@ -62,18 +125,19 @@ class Renderer:
         except TemplateError as exc:
             raise SiteError(f"templates/{getattr(exc, 'name', None) or name}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
 
-    def page(self, rel: str, template: str, view_of, root: Optional[str] = None) -> None:
-        """Render `template` with the view `view_of()` to the folder URL `rel` ("2022/04/x/") or the
-        file `rel` ("404.html"), unless the memo keeps the previous file (same view, same file)."""
+    def page(self, rel: str, template: str, view, group: str, year: Optional[int] = None, lastmod: Optional[str] = None,
+             root: Optional[str] = None) -> None:
+        """Render `template` with the view `view` to the folder URL `rel` ("2022/04/x/") or the file
+        `rel` ("404.html"), unless the last build published the same view there."""
         path = rel + "index.html" if rel == "" or rel.endswith("/") else rel
         context = {
-            "v": view_of(),
+            "v": view,
             "common": self._common,
             "root": root if root is not None else "../" * path.count("/"),
             "url": rel,
             "canonical": self.abs_url(rel) if self.absolute and rel != "404.html" else None,
         }
-        self.writer.write(template, path, context, lambda: self.render_text(template, context).encode("utf-8"))
+        self.writer.write(template, path, context, lambda: self.render_text(template, context).encode("utf-8"), group, year, lastmod)
 
     def render_text(self, template: str, context: dict) -> str:
         tpl = self.template(template)
@@ -82,79 +146,272 @@ class Renderer:
         except TemplateError as exc:
             raise SiteError(f"templates/{template}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
 
-    def render(self, out: Path) -> list[str]:
-        site, views = self.site, self.views
-        self.writer = Writer(out, self.memo)
-        self.page("", "home.html", views.home)
-        self.page("archive/", "archive.html", views.archive)
-        self.page("themes/", "themes.html", views.themes)
-        self.page("search/", "search.html", views.search)
-        self._pages_index()
-        self._tags_index()
-        for year in site.years:
-            undated = year.month(None)
-            firsts = undated.list_pages if undated else [None]
-            self.page(year.url, "year.html", lambda y=year, lp=firsts[0]: views.year(y, lp))
-            for lp in firsts[1:]:
-                self.page(lp.url, "year.html", lambda y=year, lp=lp: views.year(y, lp))
-            for month in year.months:
-                if month.month is None:
-                    continue
-                for lp in month.list_pages:
-                    self.page(lp.url, "month.html", lambda y=year, m=month, lp=lp: views.month(y, m, lp))
-                for day in month.days:
-                    for lp in day.list_pages:
-                        self.page(lp.url, "day.html", lambda y=year, m=month, d=day, lp=lp: views.day(y, m, d, lp))
-        for theme in site.themes:
-            if theme.stories:
-                self._story_list("主题", theme.name, theme.description, theme.list, theme.url + "feed.xml")
-        for keyword in site.keywords:
-            self._story_list("关键词", keyword.word, f"含关键词“{keyword.word}”的稿件。", keyword.list)
-        for spage in site.pages:
-            self.page(spage.url, "page.html", lambda sp=spage: views.page(sp))
-        for entry in site.stories:
-            self.page(entry.url, "story.html", lambda e=entry: views.story(e))
-        self.page("404.html", "404.html", dict, root=self.base_path)
-        if self.media_dir is not None:
-            media.publish(media.images_of(sp.model for sp in site.pages), self.media_dir, self.writer)
-        feeds.write(self)
-        self.copy_static(out)
-        return self.writer.files
+    # -- tasks -------------------------------------------------------------------
+    def run(self, task: tuple) -> None:
+        getattr(self, "task_" + task[0])(*task[1:])
 
-    def _story_list(self, kind: str, name: str, about: str, lst, feed_url: Optional[str] = None) -> None:
-        views = self.views
-        self.page(lst.url, "list.html", lambda: views.list_landing(kind, name, about, lst, feed_url))
-        for year, pages in lst.years.items():
-            for lp in pages:
-                self.page(lp.url, "list.html", lambda y=year, lp=lp: views.list_year(kind, name, lst, y, lp, lst.url))
+    def task_story(self, key: str) -> None:
+        row = self.data.story(key)
+        if row is not None:
+            d = row.date
+            self.page(row.url, "story.html", self.views.story(key), f"story:{key}", d.year, d.iso)
 
-    def _pages_index(self) -> None:
-        years = self.site.years
-        if len(self.site.pages) <= PAGES_INDEX_ALL or len(years) <= 1:
-            self.page("pages/", "pages.html", lambda: self.views.pages_index(years, None, years))
+    def task_page(self, path: str) -> None:
+        row = self.data.page(path)
+        if row is not None:
+            self.page(row.url, "page.html", self.views.page(path), f"page:{path}", row.date.year, row.date.iso)
+
+    def task_media(self, path: str) -> None:
+        """A page's photos and scan, linked from the media cache."""
+        from . import media
+
+        if self.data.page(path) is None or not self.setup.media_cache:
+            return
+        rec = self.data.record(path)
+        for img in media.images_of([rec]):
+            for rel in img.files():
+                source = Path(self.setup.media_cache) / img.key[:2] / img.key / Path(rel).name
+                self.writer.link("media", rel, rel, str(source), f"media:{path}")
+
+    def task_year(self, year: int) -> None:
+        data, views = self.data, self.views
+        if not data.year_pages(year):
+            return
+        undated = data.month_pages(year, None)
+        lps = archive_list_pages(data, f"{year:04d}/", year, undated) if undated else []
+        firsts = lps or [None]
+        for lp in firsts:
+            self.page(lp.url if lp else f"{year:04d}/", "year.html", views.year(year, lps, lp), f"year:{year}", year)
+
+    def task_month(self, year: int, month: int) -> None:
+        data, views = self.data, self.views
+        pages = data.month_pages(year, month)
+        if not pages:
+            return
+        url = month_url(year, month)
+        has_days = any(p.date.day for p in pages)
+        listed = pages if not has_days or sum(p.count for p in pages) <= LIST_SIZE else [p for p in pages if not p.date.day]
+        lps = archive_list_pages(data, url, year, listed) or [_empty(url, year)]
+        for lp in lps:
+            self.page(lp.url, "month.html", views.month(year, month, pages, lps, lp), f"month:{year}-{month}", year)
+
+    def task_day(self, daykey: int) -> None:
+        data, views = self.data, self.views
+        d = date_of_key(daykey)
+        pages = data.day_pages(daykey)
+        if not pages or not d.day:
+            return
+        lps = archive_list_pages(data, day_url(d), d.year, pages)
+        for lp in lps:
+            self.page(lp.url, "day.html", views.day(d, pages, lps, lp), f"day:{daykey}", d.year)
+
+    def _tag(self, tag: str) -> Optional[tuple]:
+        """(kind, name, about, url, feed url) of a tag with a list, else None."""
+        if tag.startswith("t:"):
+            theme = self.data.theme_by_slug.get(tag[2:])
+            if theme is None:
+                return None
+            return "主题", theme.name, theme.description, theme.url, theme.url + "feed.xml"
+        found = self.data.keyword(tag[2:])
+        if found is None:
+            return None
+        return "关键词", tag[2:], f"含关键词“{tag[2:]}”的稿件。", f"tags/{found[0]}/", None
+
+    def task_landing(self, tag: str) -> None:
+        info = self._tag(tag)
+        if info is None or not self.data.tag_count(tag):
+            return
+        kind, name, about, url, feed_url = info
+        self.page(url, "list.html", self.views.list_landing(kind, name, about, tag, url, feed_url), f"list:{tag}")
+
+    def task_list_year(self, tag: str, year: int) -> None:
+        info = self._tag(tag)
+        if info is None or self.data.tag_count(tag) <= LANDING_SIZE:
+            return
+        kind, name, _, url, _ = info
+        pages = tag_year_pages(self.data, tag, url, year)
+        years = [y for y, _ in self.data.tag_years(tag)]
+        for lp in pages:
+            self.page(lp.url, "list.html", self.views.list_year(kind, name, url, years, year, pages, lp), f"list:{tag}:{year}", year)
+
+    def task_home(self) -> None:
+        self.page("", "home.html", self.views.home(), "index:home")
+        self.page("archive/", "archive.html", self.views.archive(), "index:archive")
+        self.page("themes/", "themes.html", self.views.themes(), "index:themes")
+        self.page("search/", "search.html", self.views.search(), "index:search")
+        self.page("404.html", "404.html", {}, "index:404", root=self.base_path)
+
+    def task_pages_index(self) -> None:
+        data = self.data
+        years = data.year_counts()
+        if sum(p for _, p, _ in years) <= PAGES_INDEX_ALL or len(years) <= 1:
+            self.page("pages/", "pages.html", self.views.pages_index(years, None, years), "index:pages")
             return
         for i, year in enumerate(years):
-            self.page("pages/" if i == 0 else f"pages/{year.year}/", "pages.html",
-                      lambda y=year: self.views.pages_index([y], y, years))
+            self.page("pages/" if i == 0 else f"pages/{year[0]}/", "pages.html", self.views.pages_index([year], year[0], years), "index:pages")
 
-    def _tags_index(self) -> None:
-        keywords = self.site.keywords
-        count = max(1, -(-len(keywords) // TAGS_PER_INDEX_PAGE))
+    def task_tags_index(self) -> None:
+        data = self.data
+        total = data.keyword_count()
+        count = max(1, -(-total // TAGS_PER_INDEX_PAGE))
         for n in range(1, count + 1):
-            part = keywords[(n - 1) * TAGS_PER_INDEX_PAGE : n * TAGS_PER_INDEX_PAGE]
+            part = data.keywords_ranked((n - 1) * TAGS_PER_INDEX_PAGE, TAGS_PER_INDEX_PAGE)
             self.page("tags/" if n == 1 else f"tags/page/{n}/", "tags.html",
-                      lambda n=n, part=part: self.views.tags(n, count, part, (n - 1) * TAGS_PER_INDEX_PAGE))
+                      self.views.tags(n, count, part, (n - 1) * TAGS_PER_INDEX_PAGE, total), "index:tags")
 
-    def copy_static(self, out: Path) -> None:
+    def task_feed(self, tag: Optional[str]) -> None:
+        feeds.feed(self, tag)
+
+    def task_static(self) -> None:
         if not self.static.is_dir():
             return
         for src in sorted(self.static.rglob("*")):
             if src.is_file():
                 rel = src.relative_to(self.static).as_posix()
-                dst = out / "static" / rel
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst)
-                self.writer.files.append(f"static/{rel}")
+                data = src.read_bytes()
+                self.writer.write("static", f"static/{rel}", data, lambda d=data: d, "static")
 
 
-__all__ = ["Renderer", "RenderMemo", "LIST_SIZE"]
+def _empty(url: str, year: int):
+    from .site import ListPage
+
+    return ListPage(url, year, 1, [])
+
+
+def _previous(data: SiteData):
+    db = data.db
+
+    def previous(path: str) -> Optional[bytes]:
+        row = db.execute("SELECT digest FROM outputs WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    return previous
+
+
+# ---------------------------------------------------------------------------- planning
+def plan(data: SiteData, dirty: Dirty) -> list[tuple]:
+    """The tasks a build runs: all of them for a cold build, else what `dirty` names."""
+    db = data.db
+    tasks: list[tuple] = [("home",), ("static",), ("feed", None)]
+    if dirty.everything:
+        tasks += [("story", k) for (k,) in db.execute("SELECT key FROM stories ORDER BY ord")]
+        tasks += [("page", p) for (p,) in db.execute("SELECT path FROM pages ORDER BY ord")]
+        tasks += [("media", p) for (p,) in db.execute("SELECT path FROM pages ORDER BY ord")]
+        tasks += [("year", y) for y in data.years()]
+        tasks += [("month", y, m) for y, m in db.execute("SELECT DISTINCT year, month FROM pages WHERE month IS NOT NULL ORDER BY year, month")]
+        tasks += [("day", k) for (k,) in db.execute("SELECT DISTINCT daykey FROM pages WHERE day IS NOT NULL ORDER BY daykey")]
+        tags = [f"t:{t.slug}" for t in data.themes] + [f"k:{w}" for w, _, _ in data.keywords_ranked()]
+        for tag in tags:
+            tasks.append(("landing", tag))
+            tasks += [("list_year", tag, y) for y, _ in data.tag_years(tag)]
+        tasks += [("feed", f"t:{t.slug}") for t in data.themes]
+        tasks += [("pages_index",), ("tags_index",)]
+        return tasks
+    tasks += [("story", k) for k in sorted(dirty.stories | set(dirty.gone_stories))]
+    tasks += [("page", p) for p in sorted(dirty.pages | set(dirty.gone_pages))]
+    tasks += [("media", p) for p in sorted(dirty.sources)]
+    years, months, days = set(), set(), set()
+    for dk in dirty.days:
+        d = date_of_key(dk)
+        years.add(d.year)
+        if d.month:
+            months.add((d.year, d.month))
+        if d.day:
+            days.add(dk)
+    # a month that appeared or went changes its year's month strip on every month page of the
+    # year; a day that appeared or went, the 前一天/后一天 links of the days beside it
+    for y, m in list(months):
+        if _exists(db, "pages WHERE year=? AND month=?", (y, m)) != _exists(db, "outputs WHERE grp=?", (f"month:{y}-{m}",)):
+            months.update((y, mm) for (mm,) in db.execute("SELECT DISTINCT month FROM pages WHERE year=? AND month IS NOT NULL", (y,)))
+    for dk in list(days):
+        if _exists(db, "pages WHERE daykey=?", (dk,)) != _exists(db, "outputs WHERE grp=?", (f"day:{dk}",)):
+            days.update(k for k in data.day_neighbours(dk) if k is not None)
+    tasks += [("year", y) for y in sorted(years)]
+    tasks += [("month", y, m) for y, m in sorted(months)]
+    tasks += [("day", k) for k in sorted(days)]
+    for tag in sorted(dirty.lists):
+        wanted = dirty.lists[tag]
+        tasks.append(("landing", tag))
+        if db.execute("SELECT 1 FROM outputs WHERE grp=? LIMIT 1", (f"list:{tag}",)).fetchone() is None:
+            wanted = set(wanted) | {y for y, _ in data.tag_years(tag)}  # a list new to the site: all its years
+        old_years = {r[0] for r in db.execute("SELECT DISTINCT year FROM outputs WHERE grp GLOB ?", (f"list:{_glob(tag)}:*",))}
+        now_years = {y for y, _ in data.tag_years(tag)}
+        if (data.tag_count(tag) > LANDING_SIZE) != bool(old_years):
+            wanted = set(wanted) | old_years | now_years  # the list gained or lost its year pages
+        tasks += [("list_year", tag, y) for y in sorted(y for y in wanted if y is not None)]
+        if tag.startswith("t:"):
+            tasks.append(("feed", tag))
+    if dirty.pages_index:
+        tasks.append(("pages_index",))
+    if dirty.tags_index:
+        tasks.append(("tags_index",))
+    return tasks
+
+
+def _exists(db, where: str, args: tuple) -> bool:
+    return db.execute(f"SELECT 1 FROM {where} LIMIT 1", args).fetchone() is not None
+
+
+def _glob(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def groups_of(task: tuple) -> list[str]:
+    """The output groups a task renders (every file of them, so what it does not write is gone)."""
+    kind = task[0]
+    if kind == "story":
+        return [f"story:{task[1]}"]
+    if kind == "page":
+        return [f"page:{task[1]}"]
+    if kind == "media":
+        return [f"media:{task[1]}"]
+    if kind == "year":
+        return [f"year:{task[1]}"]
+    if kind == "month":
+        return [f"month:{task[1]}-{task[2]}"]
+    if kind == "day":
+        return [f"day:{task[1]}"]
+    if kind == "landing":
+        return [f"list:{task[1]}"]
+    if kind == "list_year":
+        return [f"list:{task[1]}:{task[2]}"]
+    if kind == "home":
+        return ["index:home", "index:archive", "index:themes", "index:search", "index:404"]
+    if kind == "pages_index":
+        return ["index:pages"]
+    if kind == "tags_index":
+        return ["index:tags"]
+    if kind == "feed":
+        return [f"feed:{task[1] or 'main'}"]
+    if kind == "static":
+        return ["static"]
+    raise ValueError(kind)
+
+
+# ---------------------------------------------------------------------------- running
+_WORKER: dict = {}
+
+
+def run_tasks(setup: Setup, tasks: list) -> tuple[list, list]:
+    """Run tasks (in a worker or in the build itself): their output records and the files written."""
+    from .store import Store
+
+    found = _WORKER.get("renderer")
+    if found is None or found[0] != setup:
+        store = Store(Path(setup.store), readonly=True)
+        data = SiteData(store, setup.config, list(setup.themes))
+        found = _WORKER["renderer"] = (setup, Renderer(setup, data))
+    renderer = found[1]
+    renderer.writer.records = []
+    renderer.writer.written = []
+    for task in tasks:
+        renderer.run(task)
+    return renderer.writer.records, renderer.writer.written
+
+
+def chunks(tasks: list, size: int = TASK_CHUNK) -> Iterable[list]:
+    for i in range(0, len(tasks), size):
+        yield tasks[i : i + size]
+
+
+__all__ = ["Renderer", "Setup", "plan", "groups_of", "run_tasks", "LIST_SIZE"]

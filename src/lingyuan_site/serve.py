@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import functools
 import http.server
+import posixpath
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from .build import BuildOptions, build
 from .config import load_config, normalize_base_url
@@ -25,6 +26,20 @@ RELOAD_JS = b"""(function () {
 """
 INJECT = b'<script src="/__livereload.js"></script>'
 DEBOUNCE = 0.3
+MAX_PATH = 2048  # longer request paths get 414 (no file of the site has one)
+IDLE_TIMEOUT = 30  # seconds an idle connection may hold its thread
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # (the standard library's 5 makes a page with many assets wait)
+
+
+def clean_path(path: str) -> str:
+    """A request path made safe to send back in a Location header: decoded, backslashes as
+    slashes, dot segments and repeated slashes resolved, so it can only name this host."""
+    clean = posixpath.normpath("/" + unquote(path).replace("\\", "/")).lstrip("/")
+    return "/" + quote(clean, safe="/~-._")
 
 
 class Reloader:
@@ -47,6 +62,8 @@ class Reloader:
 
 def make_handler(out: Path, prefix: str, reloader: Reloader):
     class Handler(http.server.SimpleHTTPRequestHandler):
+        timeout = IDLE_TIMEOUT
+
         def translate_path(self, path):
             path = urlparse(path).path
             if not path.startswith(prefix):
@@ -59,17 +76,28 @@ def make_handler(out: Path, prefix: str, reloader: Reloader):
                 return self._send(200, "application/javascript", RELOAD_JS)
             if path == "/__livereload":
                 return self._events()
+            if len(self.path) > MAX_PATH:
+                return self._send(414, "text/plain; charset=utf-8", b"URI too long\n")
             local = Path(self.translate_path(self.path))
-            if local.is_dir():
+            try:
+                is_dir = local.is_dir()
+            except OSError:  # (a name too long for the file system)
+                is_dir = False
+            if is_dir:
                 if not path.endswith("/"):
                     self.send_response(301)
-                    self.send_header("Location", path + "/")
+                    self.send_header("Location", clean_path(path).rstrip("/") + "/")
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 local = local / "index.html"
             if local.suffix == ".html" and local.is_file():
                 return self._send(200, "text/html; charset=utf-8", local.read_bytes().replace(b"</body>", INJECT + b"</body>", 1))
-            if not local.exists() and (out / "404.html").is_file():
+            try:
+                missing = not local.exists()
+            except OSError:
+                missing = True
+            if missing and (out / "404.html").is_file():
                 return self._send(404, "text/html; charset=utf-8", (out / "404.html").read_bytes().replace(b"</body>", INJECT + b"</body>", 1))
             return super().do_GET()
 
@@ -123,7 +151,7 @@ def watch(options: BuildOptions, reloader: Reloader) -> object:
             except SiteError as exc:
                 print(f"error: {exc} (still serving the previous site)", file=sys.stderr, flush=True)
                 return
-            print(f"rebuilt {len(result.site.stories)} stories in {time.perf_counter() - started:.2f} s", flush=True)
+            print(f"rebuilt {result.counts['stories']} stories in {time.perf_counter() - started:.2f} s", flush=True)
             reloader.bump()
 
     class OnChange(FileSystemEventHandler):
@@ -159,9 +187,8 @@ def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000) -> i
     reloader = Reloader()
     observer = watch(options, reloader)
     handler = functools.partial(make_handler(options.out.resolve(), prefix, reloader), directory=str(options.out))
-    with http.server.ThreadingHTTPServer((host, port), handler) as httpd:
-        httpd.daemon_threads = True
-        print(f"built {len(result.site.stories)} stories; serving http://{host}:{httpd.server_address[1]}{prefix} "
+    with Server((host, port), handler) as httpd:
+        print(f"built {result.counts['stories']} stories; serving http://{host}:{httpd.server_address[1]}{prefix} "
               f"(watching content, templates, static; Ctrl+C to stop)", flush=True)
         try:
             httpd.serve_forever()

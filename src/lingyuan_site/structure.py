@@ -1,70 +1,51 @@
-"""The site's structure over the content model: stable URLs, reading order, 版面 navigation, archive
-groups, lists split into pages that never grow with the archive, and related stories. Views and
-search read it; neither computes URLs or orders itself.
+"""The site's structure, kept in the build store and changed as the pages change: stable URLs,
+reading order, keywords, related stories, tag lists and search numbers. Views read it through
+site.SiteData; neither computes URLs or order itself.
 
 Order. Pages (版面) are ordered by date, then by their 版面 label in natural order (第2版 before
-第10版), then by file. Stories keep print order within their page. Reading order runs oldest page
-first; "newest first" lists run newest page first and keep print order within each page, so a
-page's lead story always comes before its briefs.
+第10版), then by file (``ord``, a text that sorts as that tuple does, in Python and in SQLite).
+Stories keep print order within their page. Reading order runs oldest page first; "newest first"
+lists run newest page first and keep print order within each page.
 
 URLs are site-relative and end in "/": a story lives at ``YYYY/MM/<slug>/`` (``YYYY/<slug>/`` for a
 year-only date), a newspaper page at ``pages/<slug>/``. Slugs are pinyin of the title (pypinyin,
-which knows the readings of polyphonic characters in context: 重庆 → chong-qing), so they are
-readable and stay the same from build to build. Two outputs claiming one URL is an error naming
-both.
+which knows readings in context: 重庆 → chong-qing); two stories of one folder with one slug get
+-2, -3 … in reading order. A URL claimed twice (two pages with one slug; a story whose slug is a
+day or month page's number) is an error naming both.
 
-Long lists (a theme's, a keyword's, a month's stories) are cut into list pages of at most
-LIST_SIZE stories: by year, then within a year into consecutive pages numbered from the year's
-oldest story (``<list>/2022/``, ``<list>/2022/page/2/``, …). A new issue adds its stories to the
-end of the current year, so it changes only that year's last list page: every other list URL keeps
-showing the same stories. A 版面's stories stay on one list page unless it alone has more than
-LIST_SIZE.
+Changes, not rebuilds. ``Reduce`` takes the pages that changed since the last build (``put``,
+``remove``) and works out what else changed because of them, touching only what they can reach:
+the slugs of their folders, the keywords whose banded document frequency moved
+(keywords.choose), related stories within reach of their tags (a story's candidates are the
+RELATED_WINDOW stories nearest it in reading order in each of its tag lists), their days' search
+numbers, their neighbours. A cold build is the same with every page new. ``finish`` returns a
+``Dirty``: what render and search must write again. tests/test_incremental.py checks, over random
+edits, that a rebuild's site equals a cold build's byte for byte.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-from .config import SiteConfig
+from . import keywords as keywords_stage
 from .errors import SiteError
-from .model import SLUG_RE, Page, PageDate, Story
+from .model import SLUG_RE, Page, PageDate
+from .store import Store, rows_of
+from . import views
 
 MAX_SLUG_SYLLABLES = 8
 MAX_SLUG_LEN = 60
-LIST_SIZE = 60  # stories on one list page, at most (a 版面 with more is split)
-LANDING_SIZE = 30  # newest stories on a theme's or keyword's first page
+RELATED_COUNT = 4
+RELATED_WINDOW = 12
+BULK_SHARE = 0.2  # past this share of the stories changed, a step recomputes everything at once
+MIN_SLOTS = 64
 
 
-SLUGS: dict[tuple, str] = {}  # memo of slugify; the build keeps it in its cache folder between builds
-SLUGS_USED: set = set()
-
-
-def slugify(text: str, max_parts: int = MAX_SLUG_SYLLABLES) -> str:
-    """Readable ASCII slug: 凌源影调戏亮相 → ling-yuan-ying-diao-xi-liang-xiang. Memoised in
-    SLUGS: pypinyin takes half a millisecond a title, a second for a 200-page archive."""
-    SLUGS_USED.add((text, max_parts))
-    found = SLUGS.get((text, max_parts))
-    if found is None:
-        found = SLUGS[(text, max_parts)] = _slugify(text, max_parts)
-    return found
-
-
-def _slugify(text: str, max_parts: int) -> str:
-    from pypinyin import lazy_pinyin  # imported only when a slug is new (a third of a second)
-
-    parts: list[str] = []
-    for piece in lazy_pinyin(text):
-        for word in re.findall(r"[A-Za-z0-9]+", piece):
-            parts.append(word.lower())
-    parts = parts[:max_parts]
-    slug = "-".join(parts)
-    while len(slug) > MAX_SLUG_LEN and "-" in slug:
-        slug = slug.rsplit("-", 1)[0]
-    return slug[:MAX_SLUG_LEN] or "story"
-
-
+# ---------------------------------------------------------------------------- keys and slugs
 def label_key(label: Optional[str]) -> tuple:
     """Natural order of 版面 labels: 第2版 < 第10版, A2 < A10, 第一版 < 第二版; no label first."""
     if not label:
@@ -84,429 +65,692 @@ def _chinese_number(text: str) -> int:
     return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
 
 
-@dataclass(eq=False)
-class SiteStory:
-    story: Story = field(repr=False)
-    site_page: "SitePage" = field(repr=False)
-    index: int  # position on its page (print order)
-    url: str
-    slug: str
-    # links to other site objects stay out of repr (a chain of prev/next would print the archive)
-    prev: Optional["SiteStory"] = field(default=None, repr=False)
-    next: Optional["SiteStory"] = field(default=None, repr=False)
-    related: list = field(default_factory=list, repr=False)
-    themes: list = field(default_factory=list, repr=False)  # SiteTheme objects, filled by attach_themes
-    keyword_links: list = field(default_factory=list, repr=False)  # SiteKeyword objects (url "" when no tag page)
-
-    @property
-    def title(self) -> str:
-        return self.site_page.model.story_title(self.index)
-
-    @property
-    def date(self) -> PageDate:
-        return self.site_page.model.date
-
-    @property
-    def kind(self) -> str:
-        return self.story.kind
+def _label_text(label: Optional[str]) -> str:
+    """label_key as text that sorts as the tuple does (items joined by \\x02, numbers zero-padded)."""
+    return "\x02".join(f"0{n:012d}" if kind == 0 else f"1{text}" for kind, n, text in label_key(label))
 
 
-@dataclass(eq=False)
-class SitePage:
-    """A newspaper page (版面) on the site."""
-
-    model: Page = field(repr=False)
-    url: str
-    slug: str
-    stories: list = field(default_factory=list, repr=False)
-    prev: Optional["SitePage"] = field(default=None, repr=False)  # the page before in date order (older)
-    next: Optional["SitePage"] = field(default=None, repr=False)  # the page after (newer)
-    same_date: list = field(default_factory=list, repr=False)  # every page of this date, itself included, in label order
-
-    @property
-    def title(self) -> str:
-        return self.model.display_title
-
-    @property
-    def date(self) -> PageDate:
-        return self.model.date
-
-    @property
-    def label(self) -> Optional[str]:
-        return self.model.label
-
-    @property
-    def lead(self) -> Optional[SiteStory]:
-        """The page's lead story: its first feature, else its first story."""
-        return next((e for e in self.stories if e.kind == "feature"), self.stories[0] if self.stories else None)
+def page_ord(date: PageDate, label: Optional[str], path: str) -> str:
+    return f"{date.year:04d}{date.month or 0:02d}{date.day or 0:02d}\x01{_label_text(label)}\x01{path}"
 
 
-@dataclass(eq=False)
-class ListPage:
-    """One page of a long list: its URL, the year it covers and its place among that year's pages,
-    and its stories in the order shown."""
-
-    url: str
-    year: Optional[int]
-    number: int  # 1-based, within the year
-    stories: list = field(repr=False)
+def story_ord(page: str, index: int) -> str:
+    return f"{page}\x01{index:05d}"
 
 
-@dataclass(eq=False)
-class StoryList:
-    """A list of stories (a theme's, a keyword's) with its list pages: the newest stories on the
-    landing page, then every story on year pages (see the module docstring)."""
-
-    url: str
-    stories: list = field(repr=False)  # newest first
-    years: dict = field(default_factory=dict, repr=False)  # year → [ListPage], each year's pages in number order
-
-    @property
-    def landing(self) -> list:
-        return self.stories[:LANDING_SIZE]
+def day_key(date: PageDate) -> int:
+    """A number per date, in date order; a month-only date comes before the month's days."""
+    return (date.year * 13 + (date.month or 0)) * 32 + (date.day or 0)
 
 
-@dataclass(eq=False)
-class ArchiveDay:
-    """A day's pages (a daily's issue): listed at YYYY/MM/DD/, in label order, cut into list pages."""
-
-    date: PageDate
-    url: str
-    pages: list = field(repr=False)
-    list_pages: list = field(default_factory=list, repr=False)
-    prev: Optional["ArchiveDay"] = field(default=None, repr=False)  # the day before that has pages
-    next: Optional["ArchiveDay"] = field(default=None, repr=False)
-
-    @property
-    def story_count(self) -> int:
-        return sum(len(p.stories) for p in self.pages)
+def date_of_key(key: int) -> PageDate:
+    ym, day = divmod(key, 32)
+    year, month = divmod(ym, 13)
+    return PageDate(year, month or None, day or None)
 
 
-@dataclass(eq=False)
-class ArchiveMonth:
-    """A month's pages. Pages dated to the day are listed on day pages, reached from the month's
-    calendar; the rest (dated to the month) are listed on the month page itself, as are all of a
-    month's stories when there are at most LIST_SIZE of them."""
-
-    year: int
-    month: Optional[int]  # None: pages dated to the year only
-    url: str
-    pages: list = field(repr=False)  # SitePage, date order
-    list_pages: list = field(default_factory=list, repr=False)  # ListPage, oldest first (the first at `url`)
-    days: list = field(default_factory=list, repr=False)  # ArchiveDay, in date order
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}年{self.month}月" if self.month else f"{self.year}年（月份不详）"
-
-    @property
-    def story_count(self) -> int:
-        return sum(len(p.stories) for p in self.pages)
-
-
-@dataclass(eq=False)
-class ArchiveYear:
-    year: int
-    url: str
-    months: list  # ArchiveMonth, January first; the year-only group (month None) first of all
-
-    @property
-    def story_count(self) -> int:
-        return sum(m.story_count for m in self.months)
-
-    @property
-    def page_count(self) -> int:
-        return sum(len(m.pages) for m in self.months)
-
-    def month(self, number: Optional[int]) -> Optional[ArchiveMonth]:
-        return next((m for m in self.months if m.month == number), None)
-
-
-@dataclass(eq=False)
-class SiteTheme:
-    slug: str
-    name: str
-    description: str
-    url: str
-    stories: list = field(default_factory=list, repr=False)  # newest first
-    list: Optional[StoryList] = field(default=None, repr=False)
-
-
-@dataclass(eq=False)
-class SiteKeyword:
-    word: str
-    slug: str
-    url: str
-    stories: list = field(default_factory=list, repr=False)  # newest first
-    list: Optional[StoryList] = field(default=None, repr=False)
-
-
-@dataclass
-class Site:
-    config: SiteConfig
-    pages: list = field(repr=False)  # SitePage, newest first
-    stories: list = field(repr=False)  # SiteStory, reading order: oldest page first, print order within a page
-    years: list = field(repr=False)  # ArchiveYear, newest first
-    themes: list = field(default_factory=list)  # SiteTheme, filled by attach_themes
-    keywords: list = field(default_factory=list)  # SiteKeyword with a tag page, most used first
-
-    @property
-    def latest(self) -> list:
-        """Every story, newest page first, print order within each page."""
-        return [e for p in self.pages for e in p.stories]
-
-
-def page_slug(page: Page) -> str:
-    if page.slug:
-        return page.slug
-    stem = re.sub(r"\.[^.]+$", "", page.path.replace("\\", "/").rsplit("/", 1)[-1])
-    if SLUG_RE.match(stem):
-        return stem
-    return slugify(stem, 12)
+def months_of(date: PageDate) -> int:
+    return date.year * 12 + (date.month or 6)
 
 
 def date_folder(date: PageDate) -> str:
     return f"{date.year:04d}/{date.month:02d}/" if date.month else f"{date.year:04d}/"
 
 
-def page_order(page: Page) -> tuple:
-    return (page.date.sort_key, label_key(page.label), page.path)
+def _slugify(text: str, max_parts: int) -> str:
+    from pypinyin import lazy_pinyin  # imported only when a slug is new (a third of a second)
+
+    parts: list[str] = []
+    for piece in lazy_pinyin(text):
+        for word in re.findall(r"[A-Za-z0-9]+", piece):
+            parts.append(word.lower())
+    parts = parts[:max_parts]
+    slug = "-".join(parts)
+    while len(slug) > MAX_SLUG_LEN and "-" in slug:
+        slug = slug.rsplit("-", 1)[0]
+    return slug[:MAX_SLUG_LEN] or "story"
 
 
-class URLs:
-    """Every URL the site gives out, with what claimed it: a second claim is an error naming both."""
-
-    def __init__(self):
-        self.owners: dict[str, str] = {}
-
-    def claim(self, url: str, owner: str, path: Optional[str]) -> None:
-        found = self.owners.get(url)
-        if found is not None:
-            raise SiteError(path, f"{owner} would be published at /{url}, which is already {found}; "
-                                  "change its title or the page's date")
-        self.owners[url] = owner
-
-    def taken(self, url: str) -> bool:
-        return url in self.owners
+def slugify(text: str, max_parts: int = MAX_SLUG_SYLLABLES) -> str:
+    """Readable ASCII slug: 凌源影调戏亮相 → ling-yuan-ying-diao-xi-liang-xiang."""
+    return _slugify(text, max_parts)
 
 
-def build_structure(pages: list[Page], config: SiteConfig) -> Site:
-    """Pages (drafts already left out) → the site: URLs, order, archive, prev/next."""
-    ordered = sorted(pages, key=page_order)
-    site_pages: list[SitePage] = []
-    seen_pages: dict[str, str] = {}
-    for page in ordered:
-        slug = page_slug(page)
-        if slug in seen_pages:
-            raise SiteError(page.path, f"page slug '{slug}' is also used by {seen_pages[slug]}; give one of them another 'slug'")
-        seen_pages[slug] = page.path
-        site_pages.append(SitePage(page, f"pages/{slug}/", slug))
-    for a, b in zip(site_pages, site_pages[1:]):
-        a.next, b.prev = b, a
-    by_date: dict[PageDate, list] = {}
-    for sp in site_pages:
-        by_date.setdefault(sp.date, []).append(sp)
-    for group in by_date.values():
-        for sp in group:
-            sp.same_date = group
+class Slugs:
+    """slugify memoised in the store (pypinyin takes half a millisecond a title)."""
 
-    urls = URLs()
-    stories: list[SiteStory] = []
-    for sp in site_pages:
-        folder = date_folder(sp.date)
-        for index, story in enumerate(sp.model.stories):
-            base = slugify(story.title or sp.title)
-            slug, n = base, 2
-            while urls.taken(folder + slug + "/"):
-                slug, n = f"{base}-{n}", n + 1
-            url = f"{folder}{slug}/"
-            urls.claim(url, f"story '{story.title or sp.title}' of {sp.model.path}", sp.model.path)
-            entry = SiteStory(story, sp, index, url, slug)
-            sp.stories.append(entry)
-            stories.append(entry)
-    for a, b in zip(stories, stories[1:]):
-        a.next, b.prev = b, a
-    years = archive(site_pages)
-    for y in years:
-        for m in y.months:
-            for lp in m.list_pages:
-                urls.claim(lp.url, f"the archive page of {m.label}", m.pages[0].model.path)
-            for day in m.days:
-                for lp in day.list_pages:
-                    urls.claim(lp.url, f"the archive page of {day.date.display}", day.pages[0].model.path)
-    return Site(config, list(reversed(site_pages)), stories, years)
+    def __init__(self, store: Store):
+        self.db = store.db
+        self.new: dict = {}
+
+    def __call__(self, text: str, parts: int = MAX_SLUG_SYLLABLES) -> str:
+        found = self.new.get((text, parts))
+        if found is None:
+            row = self.db.execute("SELECT slug FROM slugs WHERE text=? AND parts=?", (text, parts)).fetchone()
+            found = row[0] if row else _slugify(text, parts)
+            if not row:
+                self.new[(text, parts)] = found
+        return found
+
+    def save(self) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO slugs VALUES (?, ?, ?)", [(t, p, s) for (t, p), s in self.new.items()])
+        self.new.clear()
 
 
-def archive(site_pages: list[SitePage]) -> list[ArchiveYear]:
-    """Years (newest first) of months (January first, the year-only group before them), each
-    month's pages in date order and cut into list pages."""
-    groups: dict[int, dict] = {}
-    for sp in site_pages:
-        groups.setdefault(sp.date.year, {}).setdefault(sp.date.month, []).append(sp)
-    years = []
-    for year in sorted(groups, reverse=True):
-        months = []
-        for month in sorted(groups[year], key=lambda m: m or 0):
-            url = f"{year:04d}/{month:02d}/" if month else f"{year:04d}/"
-            m = ArchiveMonth(year, month, url, groups[year][month])
-            by_day: dict = {}
-            for sp in m.pages:
-                if sp.date.day:
-                    by_day.setdefault(sp.date, []).append(sp)
-            for d, pages in by_day.items():
-                day = ArchiveDay(d, f"{url}{d.day:02d}/", pages)
-                day.list_pages = _list_pages(day.url, year, pages)
-                m.days.append(day)
-            listed = m.pages if not m.days or sum(len(p.stories) for p in m.pages) <= LIST_SIZE else \
-                [p for p in m.pages if not p.date.day]
-            m.list_pages = _list_pages(url, year, listed) or [ListPage(url, year, 1, [])]
-            months.append(m)
-        years.append(ArchiveYear(year, f"{year:04d}/", months))
-    days = [d for y in reversed(years) for m in y.months for d in m.days]
-    for a, b in zip(days, days[1:]):
-        a.next, b.prev = b, a
-    return years
+def page_slug(page: Page, slugs: Callable = slugify) -> str:
+    if page.slug:
+        return page.slug
+    stem = re.sub(r"\.[^.]+$", "", page.path.replace("\\", "/").rsplit("/", 1)[-1])
+    if SLUG_RE.match(stem):
+        return stem
+    return slugs(stem, 12)
 
 
-def _list_pages(url: str, year: int, pages: list) -> list[ListPage]:
-    return [ListPage(url if n == 1 else f"{url}page/{n}/", year, n, chunk) for n, chunk in enumerate(cut(pages, lambda p: p.stories), 1)]
+def _digest(value) -> str:
+    return hashlib.blake2b(json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8"), digest_size=12).hexdigest()
 
 
-def cut(items: list, stories_of: Callable, size: int = LIST_SIZE) -> list[list]:
-    """Consecutive `items` (pages, or stories as their own one-story groups) into list pages of at
-    most `size` stories, keeping an item's stories together unless it alone has more."""
-    chunks: list[list] = []
-    current: list = []
-    for item in items:
-        group = stories_of(item)
-        if current and len(current) + len(group) > size:
-            chunks.append(current)
-            current = []
-        for story in group:
-            if len(current) == size:
-                chunks.append(current)
-                current = []
-            current.append(story)
-    if current:
-        chunks.append(current)
-    return chunks
+# ---------------------------------------------------------------------------- what changed
+@dataclass
+class Dirty:
+    """What a build must write again (render.plan and search read it)."""
+
+    everything: bool = False  # render every file (a cold build, new templates or settings)
+    stories: set = field(default_factory=set)  # story keys whose story page must render
+    pages: set = field(default_factory=set)  # page paths whose page view must render
+    sources: set = field(default_factory=set)  # page paths read again or removed (their media)
+    gone_stories: dict = field(default_factory=dict)  # key → old URL of stories no longer on the site
+    gone_pages: dict = field(default_factory=dict)  # path → old URL
+    days: set = field(default_factory=set)  # day keys whose archive pages (day, month, year) must render
+    lists: dict = field(default_factory=dict)  # tag → years of its list to render (None: its landing)
+    tags_index: bool = False  # keyword counts changed: the tags index pages
+    pages_index: bool = False  # the set of pages or their order changed: every year of 往期版面
+    search: set = field(default_factory=set)  # story keys whose search postings or document changed
+    search_all: bool = False  # the search index is made afresh
+    years: set = field(default_factory=set)  # years whose sitemap must be written again
 
 
-def story_list(url: str, newest_first: list) -> StoryList:
-    """A theme's or keyword's list: its year pages cut from its stories in reading order (oldest
-    first), each shown newest first. A list whose landing page shows every story has none."""
-    if len(newest_first) <= LANDING_SIZE:
-        return StoryList(url, newest_first, {})
-    by_year: dict[int, list] = {}
-    for entry in reversed(newest_first):
-        by_year.setdefault(entry.date.year, []).append(entry)
-    years = {}
-    for year in sorted(by_year, reverse=True):
-        pages = [list(group) for group in _page_groups(by_year[year])]
-        chunks = cut(pages, lambda g: g)
-        years[year] = [ListPage(f"{url}{year}/" if n == 1 else f"{url}{year}/page/{n}/", year, n, _newest_first(chunk))
-                       for n, chunk in enumerate(chunks, 1)]
-    return StoryList(url, newest_first, years)
+@dataclass
+class _Old:
+    """A story as the store held it before this build."""
+
+    key: str
+    page: str
+    ord: str
+    url: str
+    folder: str
+    themes: list
+    keywords: list
+    kw: dict
+    ref: Optional[int]
+    daykey: int
+    year: int
+    card: str
+    related: list
 
 
-def _page_groups(entries: Iterable[SiteStory]) -> list[list]:
-    groups: list[list] = []
-    for entry in entries:
-        if groups and groups[-1][-1].site_page is entry.site_page:
-            groups[-1].append(entry)
-        else:
-            groups.append([entry])
-    return groups
+def _tags(themes: list, keywords: list) -> list[str]:
+    return [f"t:{t}" for t in themes] + [f"k:{w}" for w in keywords]
 
 
-def _newest_first(entries: list) -> list:
-    """Stories in reading order → newest page first, print order kept within each page."""
-    return [e for group in reversed(_page_groups(entries)) for e in group]
+class Reduce:
+    """One build's changes to the site tables (see the module docstring). Use: put() or remove()
+    each changed page, then finish(). Everything happens inside the caller's store transaction."""
 
+    def __init__(self, store: Store, kwconfig: keywords_stage.KeywordConfig, display: Callable[[str], str], everything: bool = False):
+        self.store, self.db = store, store.db
+        self.kwconfig = kwconfig
+        self.display = display  # page key → how messages name the file
+        self.slugs = Slugs(store)
+        self.dirty = Dirty(everything=everything)
+        self.old: dict[str, _Old] = {}  # story key → before
+        self.old_pages: dict[str, tuple] = {}  # page path → (ord, url, daykey, card)
+        self.new_keys: set = set()  # stories put by this build
+        self.new_pages: set = set()
+        self.df_delta: Counter = Counter()
+        self.counts: Counter = Counter()
 
-def attach_themes(site: Site, taxonomy) -> None:
-    """Theme pages for every theme; tag pages for keywords shared by two or more stories."""
-    themes = {t.slug: SiteTheme(t.slug, t.name, t.description, t.url) for t in taxonomy.themes}
-    by_word: dict[str, list] = {}
-    for entry in site.latest:
-        entry.themes = [themes[slug] for slug in entry.story.themes if slug in themes]
-        for theme in entry.themes:
-            theme.stories.append(entry)
-        for word in entry.story.keywords:
-            by_word.setdefault(word, []).append(entry)
-    site.themes = list(themes.values())
-    for theme in site.themes:
-        theme.list = story_list(theme.url, theme.stories)
-    taken: set = set()
-    keywords = {}
-    for word in sorted(w for w, entries in by_word.items() if len(entries) >= 2):
-        base = slugify(word, 12)
-        slug, n = base, 2
-        while slug in taken:
-            slug, n = f"{base}-{n}", n + 1
-        taken.add(slug)
-        keyword = keywords[word] = SiteKeyword(word, slug, f"tags/{slug}/", by_word[word])
-        keyword.list = story_list(keyword.url, keyword.stories)
-    site.keywords = sorted(keywords.values(), key=lambda k: (-len(k.stories), k.slug))
-    for entry in site.stories:
-        entry.keyword_links = [keywords.get(w) or SiteKeyword(w, "", "") for w in entry.story.keywords]
+    # -- pages in and out ------------------------------------------------------
+    def _forget(self, path: str) -> None:
+        row = self.db.execute("SELECT ord, url, daykey, card FROM pages WHERE path=?", (path,)).fetchone()
+        if row is None:
+            return
+        self.old_pages.setdefault(path, row)
+        self.counts["pages"] -= 1
+        for r in self.db.execute("SELECT key, page, ord, url, folder, themes, keywords, kw, ref, daykey, card, related, tp FROM stories WHERE page=?", (path,)):
+            key, page, ordv, url, folder, themes, kws, kw, ref, daykey, card, related, tp = r
+            self.counts["text_postings"] -= tp
+            kw = json.loads(kw)
+            self.old.setdefault(key, _Old(key, page, ordv, url, folder, json.loads(themes), json.loads(kws), kw, ref, daykey,
+                                          date_of_key(daykey).year, card, json.loads(related or "[]")))
+            for term in kw["used"]:
+                self.df_delta[term] -= 1
+            self.counts["stories"] -= 1
+            self.counts[f"day:{daykey}"] -= 1
+        self.db.execute("DELETE FROM kwcand WHERE key IN (SELECT key FROM stories WHERE page=?)", (path,))
+        self.db.execute("DELETE FROM tags WHERE key IN (SELECT key FROM stories WHERE page=?)", (path,))
+        self.db.execute("DELETE FROM stories WHERE page=?", (path,))
+        self.db.execute("DELETE FROM pages WHERE path=?", (path,))
 
+    def remove(self, path: str) -> None:
+        """A page that is no longer published (deleted, now a draft, or failing with --keep-going)."""
+        self._forget(path)
+        self.new_pages.discard(path)
 
-def link_related(site: Site, count: int = 4, window: int = 12, previous: Optional[dict] = None) -> dict:
-    """Related stories: most shared themes (x2) and keywords, then nearest in time; never itself,
-    never a story of the same page (those are listed beside it as 本版稿件).
-    Candidates are, for each of a story's themes and keywords, the `window` stories nearest in
-    reading order that share it: comparing every pair is quadratic (10,000 stories make 100
-    million pairs), and a far-away story sharing one tag never outranks a near one sharing it.
+    def put(self, path: str, page: Page) -> None:
+        """A published page, new or changed (its media prepared, themes chosen)."""
+        self._forget(path)
+        self.new_pages.add(path)
+        date = page.date
+        ordv = page_ord(date, page.label, path)
+        slug = page_slug(page, self.slugs)
+        dk = day_key(date)
+        card = views.page_card_of(page, f"pages/{slug}/")
+        self.db.execute("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (path, ordv, slug, f"pages/{slug}/", date.year, date.month, date.day, dk, page.label,
+                         page.display_title, len(page.stories), json.dumps(card, ensure_ascii=False, sort_keys=True)))
+        self.counts["pages"] += 1
+        folder = date_folder(date)
+        rows, cands = [], []
+        for i, story in enumerate(page.stories):
+            key = f"{path}#{i}"
+            title = page.story_title(i)
+            weights, used = keywords_stage.story_weights(story.keyword_counts, self.kwconfig) if story.keyword_counts is not None else ({}, [])
+            for term in used:
+                self.df_delta[term] += 1
+            kw = {"w": weights, "used": used}
+            fixed = story.keywords if story.keywords_from == "front matter" else None
+            partial = views.story_card_of(story, title, date)
+            tp = sum(len(c.counts) for c in (story.index_terms or {}).values())
+            self.counts["text_postings"] += tp
+            rows.append((key, path, i, story_ord(ordv, i), folder, self.slugs(story.title or page.display_title), "", title,
+                         story.kind, months_of(date), dk, json.dumps(story.themes, ensure_ascii=False),
+                         json.dumps(fixed if fixed is not None else None, ensure_ascii=False),
+                         "front matter" if fixed is not None else "tagger", json.dumps(kw, ensure_ascii=False, sort_keys=True),
+                         "[]", None, json.dumps(partial, ensure_ascii=False, sort_keys=True), tp))
+            cands.extend((t, key) for t in weights)
+            self.new_keys.add(key)
+            self.counts["stories"] += 1
+            self.counts[f"day:{dk}"] += 1
+        self.db.executemany("INSERT INTO stories VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        self.db.executemany("INSERT OR IGNORE INTO kwcand VALUES (?, ?)", cands)
 
-    Returns what a rebuild passes back as `previous`: a story whose own tags, date and URL and
-    whose candidates (each with its tags, date and URL) are all as they were keeps its related
-    stories without scoring them again."""
-    groups: dict[tuple, list] = {}  # tag -> the numbers of the stories holding it, in reading order
-    places: list[list] = []  # per story: (its group, its position there) for each tag
-    for n, entry in enumerate(site.stories):
-        mine = []
-        for key in [("t", theme.slug) for theme in entry.themes] + [("k", word) for word in entry.story.keywords]:
-            group = groups.setdefault(key, [])
-            mine.append((group, len(group)))
-            group.append(n)
-        places.append(mine)
-    tags = [({t.slug for t in e.themes}, set(e.story.keywords)) for e in site.stories]
-    months = [_months(e.date) for e in site.stories]
-    page_of = [e.site_page.url for e in site.stories]
-    # what a story's related stories depend on, as one number per story
-    marks = [int.from_bytes(hashlib.blake2b(repr((e.url, sorted(tags[n][0]), e.story.keywords, months[n], page_of[n])).encode("utf-8"),
-                                            digest_size=8).digest(), "big") for n, e in enumerate(site.stories)]
-    previous = previous or {}
-    by_url = {e.url: e for e in site.stories}
-    state = {}
-    for n, entry in enumerate(site.stories):
-        candidates = set()
-        for group, i in places[n]:
-            candidates.update(group[max(0, i - window) : i + window + 1])
-        candidates.discard(n)
-        # the candidates as one number: a sum of random 64-bit marks (another set of candidates
-        # gives the same sum with odds of 2**-64)
-        inputs = (marks[n], len(candidates), sum(map(marks.__getitem__, candidates)))
-        kept = previous.get(entry.url)
-        if kept is not None and kept[0] == inputs:
-            urls = kept[1]
-        else:
-            mine_t, mine_k = tags[n]
-            scored = []
-            for m in candidates:
-                if page_of[m] == page_of[n]:
+    # -- finishing ----------------------------------------------------------------
+    def finish(self) -> Dirty:
+        d = self.dirty
+        self.slugs.save()
+        self._check_page_slugs()
+        url_changed = self._story_urls()
+        self._check_archive_collisions()
+        n_before = self.store.count("stories")
+        self.store.add_counts(self.counts)
+        n_after = self.store.count("stories")
+        kw_changed, link_changed = self._keywords(n_before, n_after)
+        self._tags(kw_changed)
+        related_changed = self._related(kw_changed | url_changed)
+        card_changed = self._cards(url_changed)
+        page_card_changed = self._page_cards()
+        self._refs()
+        # what to render
+        gone = set(self.old) - self._existing(self.old)
+        for key in gone:
+            d.gone_stories[key] = self.old[key].url
+        for path, (_, url, _, _) in self.old_pages.items():
+            if path not in self.new_pages:
+                d.gone_pages[path] = url
+        touched = self.new_keys | gone
+        d.stories |= self.new_keys | url_changed | related_changed | kw_changed | link_changed
+        moved = {k for k in self.new_keys if k not in self.old or self.old[k].ord != self._ord(k)} | gone
+        for key in card_changed | moved:
+            d.stories |= self._neighbours(key)
+        d.stories |= self._related_to(card_changed | gone)
+        d.stories -= gone
+        d.pages |= self.new_pages | page_card_changed
+        # a page view links its stories: one whose URL or card changed changes it
+        d.pages |= {r[0] for r in self._rows_of("SELECT DISTINCT page FROM stories WHERE key IN ({})", url_changed | card_changed)}
+        d.sources |= self.new_pages | set(self.old_pages)
+        for path in page_card_changed | set(self.old_pages) | self.new_pages:
+            d.pages |= self._page_neighbours(path)
+        d.pages -= set(d.gone_pages)
+        d.pages_index = bool(set(self.old_pages) ^ self.new_pages) or bool(page_card_changed) or any(
+            self.old_pages[p][0] != self._page_ord(p) for p in self.old_pages if p in self.new_pages)
+        for key in touched | card_changed | kw_changed:
+            old = self.old.get(key)
+            if old is not None:
+                d.days.add(old.daykey)
+                d.years.add(old.year)
+                for tag in _tags(old.themes, old.keywords):
+                    d.lists.setdefault(tag, set()).update((old.year, None))
+            row = self.db.execute("SELECT daykey, themes, keywords FROM stories WHERE key=?", (key,)).fetchone()
+            if row is not None:
+                dk, themes, kws = row
+                d.days.add(dk)
+                d.years.add(date_of_key(dk).year)
+                for tag in _tags(json.loads(themes), json.loads(kws)):
+                    d.lists.setdefault(tag, set()).update((date_of_key(dk).year, None))
+        for path in page_card_changed | set(self.old_pages) | self.new_pages:
+            for dk in {self.old_pages[path][2]} if path in self.old_pages else set():
+                d.days.add(dk)
+                d.years.add(date_of_key(dk).year)
+            row = self.db.execute("SELECT daykey FROM pages WHERE path=?", (path,)).fetchone()
+            if row:
+                d.days.add(row[0])
+                d.years.add(date_of_key(row[0]).year)
+        d.search |= self.new_keys | kw_changed | card_changed
+        d.search -= gone
+        return d
+
+    def _existing(self, keys: Iterable[str]) -> set:
+        found = set()
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            found.update(r[0] for r in self.db.execute(f"SELECT key FROM stories WHERE key IN ({','.join('?' * len(part))})", part))
+        return found
+
+    def _ord(self, key: str) -> Optional[str]:
+        row = self.db.execute("SELECT ord FROM stories WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _page_ord(self, path: str) -> Optional[str]:
+        row = self.db.execute("SELECT ord FROM pages WHERE path=?", (path,)).fetchone()
+        return row[0] if row else None
+
+    # -- URLs --------------------------------------------------------------------
+    def _check_page_slugs(self) -> None:
+        for path in sorted(self.new_pages):
+            slug = self.db.execute("SELECT slug FROM pages WHERE path=?", (path,)).fetchone()[0]
+            rows = self.db.execute("SELECT path, ord FROM pages WHERE slug=? ORDER BY ord", (slug,)).fetchall()
+            if len(rows) > 1:
+                first, later = rows[0], rows[1]
+                raise SiteError(self.display(later[0]), f"page slug '{slug}' is also used by {self.display(first[0])}; "
+                                                        "give one of them another 'slug'")
+
+    def _story_urls(self) -> set:
+        """Slugs in every folder a changed story left or joined; returns the keys whose URL changed."""
+        folders = {o.folder for o in self.old.values()}
+        folders.update(r[0] for r in self._rows_of("SELECT DISTINCT folder FROM stories WHERE page IN ({})", self.new_pages))
+        changed = set()
+        updates = []
+        for folder in sorted(folders):
+            taken: set = set()
+            for key, base, url in self.db.execute("SELECT key, base, url FROM stories WHERE folder=? ORDER BY ord", (folder,)).fetchall():
+                slug, n = base, 2
+                while slug in taken:
+                    slug, n = f"{base}-{n}", n + 1
+                taken.add(slug)
+                new = f"{folder}{slug}/"
+                old = self.old.get(key)
+                if new != url:
+                    updates.append((new, key))
+                if old is None or old.url != new:
+                    changed.add(key)
+        self.db.executemany("UPDATE stories SET url=? WHERE key=?", updates)
+        return changed
+
+    def _rows_of(self, sql: str, values: Iterable) -> list:
+        return rows_of(self.db, sql, values)
+
+    def _check_archive_collisions(self) -> None:
+        """A story whose slug is a number can take the URL of a month's page (in a year-only
+        folder: 2022/04/) or a day's (2022/04/12/): an error naming both."""
+        folders = {o.folder for o in self.old.values()}
+        dates = set()
+        for path in self.new_pages | set(self.old_pages):
+            row = self.db.execute("SELECT year, month, day FROM pages WHERE path=?", (path,)).fetchone()
+            if row:
+                dates.add(row)
+                folders.add(date_folder(PageDate(row[0], row[1], row[2])))
+                folders.add(f"{row[0]:04d}/")
+        for folder in sorted(folders):
+            for key, url, page in self.db.execute("SELECT key, url, page FROM stories WHERE folder=? AND url GLOB ?", (folder, f"{folder}[0-9]*")):
+                slug = url[len(folder):-1]
+                if not slug.isdigit() or len(slug) != 2:
                     continue
-                their_t, their_k = tags[m]
-                shared = 2 * len(mine_t & their_t) + len(mine_k & their_k)
-                if shared:
-                    scored.append((-shared, abs(months[m] - months[n]), site.stories[m].url))
-            scored.sort()
-            urls = [s[2] for s in scored[:count]]  # (URLs are unique: no two stories tie on all three)
-        entry.related = [by_url[u] for u in urls]
-        state[entry.url] = (inputs, urls)
-    return state
+                parts = [int(p) for p in folder.strip("/").split("/")] + [int(slug)]
+                if len(parts) == 2:
+                    hit = self.db.execute("SELECT path FROM pages WHERE year=? AND month=? ORDER BY ord LIMIT 1", parts).fetchone()
+                    what = f"{parts[0]}年{parts[1]}月"
+                else:
+                    hit = self.db.execute("SELECT path FROM pages WHERE year=? AND month=? AND day=? ORDER BY ord LIMIT 1", parts).fetchone()
+                    what = f"{parts[0]}年{parts[1]}月{parts[2]}日"
+                if hit:
+                    title = self.db.execute("SELECT title FROM stories WHERE key=?", (key,)).fetchone()[0]
+                    raise SiteError(self.display(hit[0]), f"the archive page of {what} would be published at /{url}, which is "
+                                                          f"already story '{title}' of {self.display(page)}; change its title or the page's date")
+
+    # -- keywords ------------------------------------------------------------------
+    def _keywords(self, n_before: int, n_after: int) -> tuple[set, set]:
+        """Document frequencies, then the keywords of every story they can have changed. Returns
+        (stories whose keywords changed, stories holding a keyword whose tag page appeared,
+        went or moved)."""
+        db = self.db
+        moved_terms = []
+        deltas = [(t, n) for t, n in self.df_delta.items() if n]
+        for i in range(0, len(deltas), 500):
+            part = deltas[i : i + 500]
+            before = dict(db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", [t for t, _ in part]).fetchall())
+            for term, n in part:
+                old = before.get(term, 0)
+                if keywords_stage.band(old) != keywords_stage.band(old + n):
+                    moved_terms.append(term)
+            db.executemany("INSERT INTO kwdf VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n", part)
+        db.execute("DELETE FROM kwdf WHERE n <= 0")
+        everyone = keywords_stage.band(n_before) != keywords_stage.band(n_after) or self.dirty.everything
+        if everyone or len(self.new_keys) > BULK_SHARE * max(1, n_after):
+            todo = None  # every story
+        else:
+            todo = set(self.new_keys)
+            todo.update(r[0] for r in self._rows_of("SELECT key FROM kwcand WHERE term IN ({})", moved_terms))
+        changed: set = set()
+        updates = []
+        if todo is None:
+            rows = db.execute("SELECT key, keywords, kwfrom, kw FROM stories").fetchall()
+        else:
+            rows = self._rows_of("SELECT key, keywords, kwfrom, kw FROM stories WHERE key IN ({})", todo)
+        terms = list({t for r in rows for t in json.loads(r[3])["w"]})
+        df = {}
+        for i in range(0, len(terms), 500):
+            part = terms[i : i + 500]
+            df.update(db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", part).fetchall())
+        # the keywords with tag pages are counted as they change: a story's keywords before this
+        # build (its old row; the row itself for a story only chosen again) out, the new ones in
+        count: Counter = Counter()
+        for key, current, kwfrom, kw in rows:
+            if kwfrom == "front matter":
+                chosen = json.loads(current)
+            else:
+                chosen = keywords_stage.choose(json.loads(kw)["w"], df, n_after)
+            text = json.dumps(chosen, ensure_ascii=False)
+            if text != current:
+                updates.append((text, key))
+            old = self.old.get(key)
+            if old is not None:
+                before = old.keywords
+            elif key in self.new_keys:
+                before = None  # a new story
+            else:
+                before = json.loads(current)
+            if before != chosen:
+                changed.add(key)
+                count.subtract(before or [])
+                count.update(chosen)
+        db.executemany("UPDATE stories SET keywords=? WHERE key=?", updates)
+        for key in set(self.old) - set(self.new_keys):  # stories gone
+            count.subtract(self.old[key].keywords)
+        bases = set()
+        words_changed = set()
+        for word, n in count.items():
+            if not n:
+                continue
+            row = db.execute("SELECT n, base FROM keywords WHERE word=?", (word,)).fetchone()
+            before = row[0] if row else 0
+            after = before + n
+            base = row[1] if row else self.slugs(word, 12)
+            if after <= 0:
+                db.execute("DELETE FROM keywords WHERE word=?", (word,))
+            elif row:
+                db.execute("UPDATE keywords SET n=? WHERE word=?", (after, word))
+            else:
+                db.execute("INSERT INTO keywords VALUES (?, ?, NULL, ?)", (word, base, after))
+            if (before >= 2) != (after >= 2):
+                bases.add(base)
+            if before != after:
+                self.dirty.tags_index = True
+                words_changed.add(word)
+        self.slugs.save()
+        moved_words = self._keyword_slugs(bases)
+        link_changed = set(r[0] for r in self._rows_of("SELECT key FROM tags WHERE tag IN ({})", [f"k:{w}" for w in moved_words]))
+        for word in words_changed | moved_words:
+            self.dirty.lists.setdefault(f"k:{word}", set()).add(None)
+        return changed, link_changed
+
+    def _keyword_slugs(self, bases: set) -> set:
+        """Tag-page slugs of the keywords of `bases` (a keyword's pinyin): in word order, base,
+        base-2, …; where base-k is itself the base of other keywords with tag pages, base-xk.
+        Returns the words whose tag page URL changed (appeared, went or moved)."""
+        moved = set()
+        reserved = {"page"}
+        for base in list(bases):  # a base that appeared or went can move the slugs of the base it extends
+            m = re.match(r"^(.+)-(?:x?)(\d+)$", base)
+            if m:
+                bases.add(m.group(1))
+        for base in sorted(bases):
+            rows = self.db.execute("SELECT word, slug, n FROM keywords WHERE base=? ORDER BY word", (base,)).fetchall()
+            k = 1
+            for word, slug, n in rows:
+                if n < 2:
+                    if slug is not None:
+                        self.db.execute("UPDATE keywords SET slug=NULL WHERE word=?", (word,))
+                        moved.add(word)
+                    continue
+                new = base if k == 1 else f"{base}-{k}"
+                if new in reserved or (k > 1 and self.db.execute("SELECT 1 FROM keywords WHERE base=? AND n>=2", (new,)).fetchone()):
+                    new = f"{base}-x{k}"
+                k += 1
+                if new != slug:
+                    self.db.execute("UPDATE keywords SET slug=? WHERE word=?", (new, word))
+                    moved.add(word)
+        return moved
+
+    # -- tags and related stories --------------------------------------------------
+    def _tags(self, kw_changed: set) -> None:
+        keys = (self.new_keys | kw_changed)
+        rows = self._rows_of("SELECT key, ord, themes, keywords, daykey FROM stories WHERE key IN ({})", keys)
+        self._rows_of("DELETE FROM tags WHERE key IN ({})", [r[0] for r in rows if r[0] in kw_changed and r[0] not in self.new_keys])
+        inserts = []
+        for key, ordv, themes, kws, dk in rows:
+            for tag in _tags(json.loads(themes), json.loads(kws)):
+                inserts.append((tag, ordv, key, date_of_key(dk).year))
+        self.db.executemany("INSERT OR REPLACE INTO tags VALUES (?, ?, ?, ?)", inserts)
+
+    def _related(self, changed: set) -> set:
+        """Related stories of every story a change can reach (see the module docstring): `changed`
+        holds the stories whose tags or URL changed besides the pages put and removed. Returns the
+        keys whose related stories changed."""
+        db = self.db
+        n = self.store.count("stories")
+        moved = set(self.new_keys) | changed | (set(self.old) - set(self.new_keys))
+        if self.dirty.everything or len(moved) > BULK_SHARE * max(1, n):
+            return self._related_all()
+        region = set(self.new_keys) | changed
+        for key in moved:
+            spots = []
+            old = self.old.get(key)
+            if old is not None:
+                spots += [(tag, old.ord) for tag in _tags(old.themes, old.keywords)]
+            row = db.execute("SELECT ord, themes, keywords FROM stories WHERE key=?", (key,)).fetchone()
+            if row is not None:
+                spots += [(tag, row[0]) for tag in _tags(json.loads(row[1]), json.loads(row[2]))]
+            for tag, ordv in spots:
+                region.update(r[0] for r in db.execute("SELECT key FROM tags WHERE tag=? AND ord<=? ORDER BY ord DESC LIMIT ?",
+                                                       (tag, ordv, RELATED_WINDOW + 1)))
+                region.update(r[0] for r in db.execute("SELECT key FROM tags WHERE tag=? AND ord>? ORDER BY ord LIMIT ?",
+                                                       (tag, ordv, RELATED_WINDOW + 1)))
+        info = _StoryInfo(db)
+        changed = set()
+        for key in sorted(region):
+            row = info.get(key)
+            if row is None:
+                continue
+            candidates = set()
+            for tag in row.tags:
+                candidates.update(r[0] for r in db.execute("SELECT key FROM tags WHERE tag=? AND ord<? ORDER BY ord DESC LIMIT ?",
+                                                           (tag, row.ord, RELATED_WINDOW)))
+                candidates.update(r[0] for r in db.execute("SELECT key FROM tags WHERE tag=? AND ord>? ORDER BY ord LIMIT ?",
+                                                           (tag, row.ord, RELATED_WINDOW)))
+            chosen = _score_related(row, [info.get(k) for k in candidates])
+            if self._set_related(key, chosen):
+                changed.add(key)
+        return changed
+
+    def _related_all(self) -> set:
+        db = self.db
+        stories = []
+        groups: dict = {}
+        places = []
+        for key, ordv, page, url, months, themes, kws in db.execute("SELECT key, ord, page, url, months, themes, keywords FROM stories ORDER BY ord"):
+            info = _Info(key, ordv, page, url, months, set(json.loads(themes)), set(json.loads(kws)))
+            mine = []
+            for tag in info.tags:
+                group = groups.setdefault(tag, [])
+                mine.append((group, len(group)))
+                group.append(len(stories))
+            stories.append(info)
+            places.append(mine)
+        changed = set()
+        for n, info in enumerate(stories):
+            candidates = set()
+            for group, i in places[n]:
+                candidates.update(group[max(0, i - RELATED_WINDOW) : i + RELATED_WINDOW + 1])
+            candidates.discard(n)
+            chosen = _score_related(info, [stories[m] for m in candidates])
+            if self._set_related(info.key, chosen):
+                changed.add(info.key)
+        return changed
+
+    def _set_related(self, key: str, chosen: list) -> bool:
+        """Keep a story's related stories; True if they differ from the last build's."""
+        text = json.dumps(chosen, ensure_ascii=False)
+        stored = self.db.execute("SELECT related FROM stories WHERE key=?", (key,)).fetchone()[0]
+        if stored != text:
+            self.db.execute("UPDATE stories SET related=? WHERE key=?", (text, key))
+            self.db.execute("DELETE FROM related WHERE src=?", (key,))
+            self.db.executemany("INSERT OR IGNORE INTO related VALUES (?, ?)", [(k, key) for k in chosen])
+        old = self.old.get(key)
+        return (old.related if old is not None else json.loads(stored)) != chosen
+
+    # -- cards, neighbours -------------------------------------------------------
+    def _cards(self, url_changed: set) -> set:
+        """Complete the cards (a story in a list: its URL and its page's) of the stories whose
+        URL, page or text changed; returns those whose card changed."""
+        keys = set(self.new_keys) | url_changed
+        changed = set()
+        updates = []
+        rows = self._rows_of("SELECT s.key, s.url, s.card, p.url, p.label, p.title FROM stories s JOIN pages p ON p.path = s.page "
+                             "WHERE s.key IN ({})", keys)
+        for key, url, card, page_url, label, title in rows:
+            data = json.loads(card)
+            data.update(url=url, page_url=page_url, page_label=label, page_title=title)
+            text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+            if text != card:
+                updates.append((text, key))
+            old = self.old.get(key)
+            if old is None or old.card != text:
+                changed.add(key)
+        self.db.executemany("UPDATE stories SET card=? WHERE key=?", updates)
+        return changed
+
+    def _page_cards(self) -> set:
+        changed = set()
+        for path in self.new_pages:
+            old = self.old_pages.get(path)
+            row = self.db.execute("SELECT card, ord FROM pages WHERE path=?", (path,)).fetchone()
+            if old is None or old[3] != row[0] or old[0] != row[1]:
+                changed.add(path)
+        return changed
+
+    def _neighbours(self, key: str) -> set:
+        """The stories before and after `key` in reading order, where it is and where it was."""
+        found = set()
+        places = []
+        old = self.old.get(key)
+        if old is not None:
+            places.append(old.ord)
+        now = self._ord(key)
+        if now is not None:
+            places.append(now)
+        for ordv in places:
+            found.update(r[0] for r in self.db.execute("SELECT key FROM stories WHERE ord<? ORDER BY ord DESC LIMIT 1", (ordv,)))
+            found.update(r[0] for r in self.db.execute("SELECT key FROM stories WHERE ord>? ORDER BY ord LIMIT 1", (ordv,)))
+        return found
+
+    def _page_neighbours(self, path: str) -> set:
+        found = set()
+        places = []
+        if path in self.old_pages:
+            places.append((self.old_pages[path][0], self.old_pages[path][2]))
+        row = self.db.execute("SELECT ord, daykey FROM pages WHERE path=?", (path,)).fetchone()
+        if row:
+            places.append(row)
+        for ordv, dk in places:
+            found.update(r[0] for r in self.db.execute("SELECT path FROM pages WHERE ord<? ORDER BY ord DESC LIMIT 1", (ordv,)))
+            found.update(r[0] for r in self.db.execute("SELECT path FROM pages WHERE ord>? ORDER BY ord LIMIT 1", (ordv,)))
+            found.update(r[0] for r in self.db.execute("SELECT path FROM pages WHERE daykey=?", (dk,)))
+        return found
+
+    def _related_to(self, keys: set) -> set:
+        return {r[0] for r in self._rows_of("SELECT src FROM related WHERE dst IN ({})", keys)}
+
+    # -- search numbers ------------------------------------------------------------
+    def _refs(self) -> None:
+        """Search numbers: ref = day key × slots + the story's place in its day, counted from the
+        day's last story (so ascending numbers run oldest day first and descending ones read a
+        day's pages in order). Only the days a change touched are numbered again, unless the
+        slots a day needs (a power of two) changed."""
+        db = self.db
+        most = db.execute("SELECT max(n) FROM counts WHERE key GLOB 'day:*'").fetchone()[0] or 0
+        slots = MIN_SLOTS
+        while slots < most:
+            slots *= 2
+        before = self.store.get("search_slots")
+        self.store.set("search_slots", slots)
+        if before != slots or self.dirty.everything:
+            days = [r[0] for r in db.execute("SELECT DISTINCT daykey FROM stories")]
+            self.dirty.search_all = True
+        else:
+            days = {o.daykey for o in self.old.values()}
+            days.update(r[0] for r in self._rows_of("SELECT DISTINCT daykey FROM stories WHERE key IN ({})", self.new_keys))
+        updates = []
+        for dk in sorted(days):
+            rows = db.execute("SELECT key, ref FROM stories WHERE daykey=? ORDER BY ord", (dk,)).fetchall()
+            for i, (key, ref) in enumerate(rows):
+                new = dk * slots + (len(rows) - 1 - i)
+                if ref != new:
+                    updates.append((new, key))
+                old = self.old.get(key)
+                was = old.ref if old is not None else ref
+                if was is not None and was != new:
+                    self.dirty.search.add(key)
+        db.executemany("UPDATE stories SET ref=? WHERE key=?", updates)
 
 
-def _months(d) -> int:
-    return d.year * 12 + (d.month or 6)
+@dataclass
+class _Info:
+    key: str
+    ord: str
+    page: str
+    url: str
+    months: int
+    themes: set
+    keywords: set
+
+    @property
+    def tags(self) -> list:
+        return [f"t:{t}" for t in sorted(self.themes)] + [f"k:{w}" for w in sorted(self.keywords)]
+
+
+class _StoryInfo:
+    def __init__(self, db):
+        self.db = db
+        self.memo: dict = {}
+
+    def get(self, key: str) -> Optional[_Info]:
+        if key not in self.memo:
+            row = self.db.execute("SELECT key, ord, page, url, months, themes, keywords FROM stories WHERE key=?", (key,)).fetchone()
+            self.memo[key] = _Info(row[0], row[1], row[2], row[3], row[4], set(json.loads(row[5])), set(json.loads(row[6]))) if row else None
+        return self.memo[key]
+
+
+def _score_related(me: _Info, others: list) -> list:
+    """Most shared themes (×2) and keywords, then nearest in time, then URL; never a story of the
+    same page (those are listed beside it as 本版稿件)."""
+    scored = []
+    for other in others:
+        if other is None or other.key == me.key or other.page == me.page:
+            continue
+        shared = 2 * len(me.themes & other.themes) + len(me.keywords & other.keywords)
+        if shared:
+            scored.append((-shared, abs(other.months - me.months), other.url, other.key))
+    scored.sort()
+    return [s[3] for s in scored[:RELATED_COUNT]]

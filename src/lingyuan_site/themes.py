@@ -176,17 +176,23 @@ def prepare_story(story: Story, taxonomy: Taxonomy, seg) -> None:
     story.keyword_counts = keywords_stage.candidates(story, seg)
 
 
+def choose_themes(page: Page, taxonomy: Taxonomy) -> None:
+    """Each story's themes: the page's front matter `themes`, else the tagger's choice."""
+    for story in page.stories:
+        override = page.themes.get(story.title) if isinstance(page.themes, dict) else (page.themes or None)
+        if override:
+            story.themes, story.themes_from = list(override), "front matter"
+        else:
+            story.themes, story.themes_from = choose(story.theme_scores, taxonomy), "tagger"
+
+
 def tag_pages(pages: list[Page], taxonomy: Taxonomy, seg) -> None:
     for page in pages:
         check_front_matter(page, taxonomy)
         for story in page.stories:
             if story.keyword_counts is None:
                 prepare_story(story, taxonomy, seg)
-            override = page.themes.get(story.title) if isinstance(page.themes, dict) else (page.themes or None)
-            if override:
-                story.themes, story.themes_from = list(override), "front matter"
-            else:
-                story.themes, story.themes_from = choose(story.theme_scores, taxonomy), "tagger"
+        choose_themes(page, taxonomy)
 
 
 def taught_tokenizer(content: Path, taxonomy: Taxonomy):

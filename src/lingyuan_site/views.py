@@ -12,8 +12,7 @@ import json
 import re
 from typing import Optional
 
-from .model import Story
-from .structure import LANDING_SIZE, ArchiveMonth, ArchiveYear, ListPage, Site, SitePage, SiteStory, StoryList
+from .model import Page, PageDate, Story
 
 KIND_NAMES = {"feature": "通讯", "brief": "消息", "photo": "图片新闻"}
 TOC_MIN_SECTIONS = 3
@@ -45,8 +44,8 @@ def lede(story: Story, limit: int = LEDE_CHARS) -> str:
     return clip(text, limit)
 
 
-def description(entry: SiteStory) -> str:
-    return lede(entry.story, DESCRIPTION_CHARS) or entry.title
+def description(story: Story, title: str) -> str:
+    return lede(story, DESCRIPTION_CHARS) or title
 
 
 def json_ld(data: dict) -> str:
@@ -67,26 +66,28 @@ def date(d) -> dict:
     return {"iso": d.iso, "display": d.display, "year": d.year, "month": d.month}
 
 
-def page_card(sp: Optional[SitePage]) -> Optional[dict]:
-    if sp is None:
-        return None
-    lead = sp.lead
-    scan = sp.model.scan_image
-    photo = lead_photo(lead.story) if lead else None
-    return {"url": sp.url, "title": sp.title, "label": sp.label, "date": date(sp.date), "source": sp.model.source,
-            "count": len(sp.stories), "lead": lead.title if lead else sp.title,
-            "thumb": thumb(scan, f"{sp.date.display}{sp.label or ''}版面图") if scan else (thumb(photo.image, photo.caption or lead.title) if photo else None)}
+def lead_index(page: Page) -> Optional[int]:
+    """The page's lead story: its first feature, else its first story."""
+    return next((i for i, s in enumerate(page.stories) if s.kind == "feature"), 0 if page.stories else None)
 
 
-def card(e: Optional[SiteStory]) -> Optional[dict]:
-    """What a list, a link or a rail shows of a story."""
-    if e is None:
-        return None
-    photo = lead_photo(e.story)
-    return {"title": e.title, "url": e.url, "kind": e.kind, "kind_name": KIND_NAMES[e.kind], "kicker": e.story.kicker, "column": e.story.column,
-            "date": date(e.date), "page_url": e.site_page.url, "page_label": e.site_page.label,
-            "page_title": e.site_page.title, "lede": lede(e.story),
-            "thumb": thumb(photo.image, photo.caption or e.title) if photo else None}
+def page_card_of(page: Page, url: str) -> dict:
+    """What a list shows of a 版面 (kept in the store with the page)."""
+    i = lead_index(page)
+    lead_title = page.story_title(i) if i is not None else page.display_title
+    scan = page.scan_image
+    photo = lead_photo(page.stories[i]) if i is not None else None
+    return {"url": url, "title": page.display_title, "label": page.label, "date": date(page.date), "source": page.source,
+            "count": len(page.stories), "lead": lead_title,
+            "thumb": thumb(scan, f"{page.date.display}{page.label or ''}版面图") if scan else (thumb(photo.image, photo.caption or lead_title) if photo else None)}
+
+
+def story_card_of(story: Story, title: str, d) -> dict:
+    """What a list, a link or a rail shows of a story, but its URL and its page's (structure adds
+    those once they are known, and keeps the card in the store)."""
+    photo = lead_photo(story)
+    return {"title": title, "kind": story.kind, "kind_name": KIND_NAMES[story.kind], "kicker": story.kicker, "column": story.column,
+            "date": date(d), "lede": lede(story), "thumb": thumb(photo.image, photo.caption or title) if photo else None}
 
 
 THUMB_SIZES = "8rem"
@@ -100,13 +101,12 @@ def thumb(img, alt: str) -> Optional[dict]:
     return {"webp": small.webp, "jpeg": small.jpeg, "width": small.width, "height": small.height, "alt": alt}
 
 
-def pager(pages: list, current: ListPage) -> dict:
+def pager(pages: list, current) -> dict:
     """Links to a year's list pages, each with the dates it covers."""
     items = []
     for lp in pages:
-        first, last = lp.stories[-1].date if lp.stories else None, lp.stories[0].date if lp.stories else None
-        span = _span(first, last)
-        items.append({"url": lp.url, "number": lp.number, "span": span, "current": lp is current})
+        first, last = (lp.stories[-1].date, lp.stories[0].date) if lp.stories else (None, None)
+        items.append({"url": lp.url, "number": lp.number, "span": _span(first, last), "current": lp is current})
     index = pages.index(current)
     return {"links": items, "prev": pages[index - 1].url if index > 0 else None,
             "next": pages[index + 1].url if index + 1 < len(pages) else None}
@@ -127,24 +127,28 @@ def _short(d) -> str:
     return "月份不详"
 
 
-def by_month(entries: list) -> list[dict]:
+def by_month(rows: list) -> list[dict]:
     """Stories grouped under month headings, in the order given."""
     groups: list[dict] = []
-    for e in entries:
-        label = f"{e.date.year}年{e.date.month}月" if e.date.month else f"{e.date.year}年"
+    for e in rows:
+        d = e.date
+        label = f"{d.year}年{d.month}月" if d.month else f"{d.year}年"
         if not groups or groups[-1]["label"] != label:
-            groups.append({"label": label, "id": f"m{e.date.year}{e.date.month or 0:02d}", "stories": []})
-        groups[-1]["stories"].append(card(e))
+            groups.append({"label": label, "id": f"m{d.year}{d.month or 0:02d}", "stories": []})
+        groups[-1]["stories"].append(e.card)
     return groups
 
 
-def by_page(entries: list) -> list[dict]:
+def by_page(data, rows: list) -> list[dict]:
     """Stories grouped under their 版面, in the order given."""
     groups: list[dict] = []
-    for e in entries:
-        if not groups or groups[-1]["page"]["url"] != e.site_page.url:
-            groups.append({"page": page_card(e.site_page), "id": e.site_page.slug, "stories": []})
-        groups[-1]["stories"].append(card(e))
+    for e in rows:
+        if not groups or groups[-1]["path"] != e.page:
+            page = data.page(e.page)
+            groups.append({"path": e.page, "page": page.card, "id": page.slug, "stories": []})
+        groups[-1]["stories"].append(e.card)
+    for g in groups:
+        del g["path"]
     return groups
 
 
@@ -240,150 +244,175 @@ def data_box(story: Story) -> Optional[dict]:
 
 # ---------------------------------------------------------------------------- the views
 class Views:
-    """The views of one site. `abs_url(path)` gives a page's full address (render knows the base)."""
+    """The views of one site, read from `data` (site.SiteData). `abs_url(path)` gives a page's full
+    address (render knows the base)."""
 
-    def __init__(self, site: Site, abs_url, absolute: bool):
-        self.site = site
+    def __init__(self, data, abs_url, absolute: bool):
+        self.data = data
+        self.config = data.config
         self.abs_url = abs_url
         self.absolute = absolute
-        self._cards: dict = {}
-
-    def card(self, e):
-        if e is None:
-            return None
-        found = self._cards.get(id(e))
-        if found is None:
-            found = self._cards[id(e)] = card(e)
-        return found
 
     def common(self) -> dict:
         """What base.html shows on every page."""
-        c = self.site.config
+        c = self.config
         return {"title": c.title, "description": c.description, "language": c.language, "copyright": c.copyright,
                 "search_placeholder": c.search_placeholder, "newspaper": c.source}
 
+    def _themes_of(self, slugs: list) -> list:
+        return [self.data.theme_by_slug[s] for s in slugs if s in self.data.theme_by_slug]
+
+    def _keyword_links(self, words: list) -> list:
+        out = []
+        for w in words:
+            found = self.data.keyword(w)
+            out.append({"word": w, "url": f"tags/{found[0]}/" if found else ""})
+        return out
+
     # -- home ------------------------------------------------------------------
     def home(self) -> dict:
-        site = self.site
-        newest = site.pages[0] if site.pages else None
-        lead = newest.lead if newest else None
+        data, config = self.data, self.config
+        newest = data.newest_pages(1 + config.latest_count)
         front = None
-        if newest is not None:
-            others = [e for e in newest.stories if e is not lead]
-            names = {e.story.column for e in others}
-            column = next((c for c in newest.model.columns if names == {c.name}), None)  # only when all share it
-            story = lead.story
-            summary = clip("".join(story.summary), FRONT_SUMMARY_CHARS) if story.summary else lede(story, FRONT_SUMMARY_CHARS)
-            photo = lead_photo(story)
-            front = {
-                "page": page_card(newest),
-                "lead": {**self.card(lead), "subtitle": story.subtitle, "summary": summary,
-                         "picture": picture(photo.image, photo.caption or lead.title, "(min-width: 64em) 48rem, calc(100vw - 2rem)", lazy=False)
-                         if photo else None,
-                         "caption": photo.caption if photo else None, "credit": photo.credit if photo else None,
-                         "summary_label": "核心提示" if story.summary else None, "data": data_box(story),
-                         "byline": byline(story.byline),
-                         "sections": [{"id": f"s{k}", "heading": sec.heading} for k, sec in enumerate(story.sections, 1) if sec.heading]},
-                "column": {"name": column.name, "label": column.label} if column else None,
-                "others": [self.card(e) for e in others],
-            }
-        recent = [page_card(p) for p in site.pages[1 : 1 + site.config.latest_count]]
-        themes = [{"name": t.name, "url": t.url, "count": len(t.stories), "latest": self.card(t.stories[0])}
-                  for t in site.themes if t.stories]
-        keywords = [{"word": k.word, "url": k.url, "count": len(k.stories)} for k in site.keywords[:24]]
-        years = [y.year for y in site.years]
+        if newest:
+            top = newest[0]
+            rec = data.record(top.path)
+            keys = data.page_story_keys(top.path)
+            li = lead_index(rec)
+            lead_key = keys[li] if li is not None else None
+            others = [k for k in keys if k != lead_key]
+            names = {rec.stories[i].column for i, k in enumerate(keys) if k != lead_key}
+            column = next((c for c in rec.columns if names == {c.name}), None)  # only when all share it
+            if lead_key is not None:
+                story = rec.stories[li]
+                title = rec.story_title(li)
+                summary = clip("".join(story.summary), FRONT_SUMMARY_CHARS) if story.summary else lede(story, FRONT_SUMMARY_CHARS)
+                photo = lead_photo(story)
+                front = {
+                    "page": top.card,
+                    "lead": {**data.card(lead_key), "subtitle": story.subtitle, "summary": summary,
+                             "picture": picture(photo.image, photo.caption or title, "(min-width: 64em) 48rem, calc(100vw - 2rem)", lazy=False)
+                             if photo else None,
+                             "caption": photo.caption if photo else None, "credit": photo.credit if photo else None,
+                             "summary_label": "核心提示" if story.summary else None, "data": data_box(story),
+                             "byline": byline(story.byline),
+                             "sections": [{"id": f"s{k}", "heading": sec.heading} for k, sec in enumerate(story.sections, 1) if sec.heading]},
+                    "column": {"name": column.name, "label": column.label} if column else None,
+                    "others": [data.card(k) for k in others],
+                }
+        recent = [p.card for p in newest[1:]]
+        counts = data.theme_counts()
+        themes = []
+        for t in data.themes:
+            n = counts.get(t.slug, 0)
+            if n:
+                latest = data.tag_newest(f"t:{t.slug}", 1)
+                themes.append({"name": t.name, "url": t.url, "count": n, "latest": latest[0].card})
+        keywords = [{"word": w, "url": f"tags/{slug}/", "count": n} for w, slug, n in data.keywords_ranked(0, 24)]
+        years = data.years()
+        total = data.counts()
         return {"front": front, "recent": recent, "themes": themes, "keywords": keywords,
-                "counts": {"pages": len(site.pages), "stories": len(site.stories),
+                "counts": {"pages": total["pages"], "stories": total["stories"],
                            "first": min(years) if years else None, "last": max(years) if years else None},
-                "more_pages": len(site.pages) > 1 + site.config.latest_count}
+                "more_pages": total["pages"] > 1 + config.latest_count}
 
     # -- a story ---------------------------------------------------------------
-    def story(self, e: SiteStory) -> dict:
-        story, sp = e.story, e.site_page
+    def story(self, key: str) -> dict:
+        data = self.data
+        e = data.story(key)
+        sp = data.page(e.page)
+        rec = data.record(e.page)
+        story = rec.stories[e.index]
         body = body_sections(story, e.title)
         toc = [{"id": s["id"], "heading": s["heading"]} for s in body if s["heading"]]
         photo = lead_photo(story)
         chars = sum(len(p) for p in story.paragraphs)
-        article = self.news_article(e)
+        themes = self._themes_of(e.themes)
         return {
             "title": e.title, "url": e.url, "kind": e.kind, "kind_name": KIND_NAMES[e.kind],
-            "kicker": story.kicker, "subtitle": story.subtitle, "column": story.column, "date": date(e.date),
+            "kicker": story.kicker, "subtitle": story.subtitle, "column": story.column, "date": date(sp.date),
             "byline": byline(story.byline), "slogans": list(story.slogans), "summary": list(story.summary),
             "sections": body, "toc": toc if len(toc) >= TOC_MIN_SECTIONS else [], "data": data_box(story),
-            "credits": list(sp.model.credits), "chars": chars, "long": chars > LONG_STORY_CHARS,
-            "themes": [{"name": t.name, "url": t.url} for t in e.themes],
-            "keywords": [{"word": k.word, "url": k.url} for k in e.keyword_links],
-            "page": page_card(sp),
-            "edition": [{**self.card(s), "current": s is e} for s in sp.stories],
-            "prev": self.card(e.prev), "next": self.card(e.next),
-            "related": [self.card(r) for r in e.related],
-            "breadcrumb": crumbs(*date_crumbs(e.date), (sp.label or "版面", sp.url)),
-            "description": description(e),
-            "json_ld": json_ld(article),
+            "credits": list(rec.credits), "chars": chars, "long": chars > LONG_STORY_CHARS,
+            "themes": [{"name": t.name, "url": t.url} for t in themes],
+            "keywords": self._keyword_links(e.keywords),
+            "page": sp.card,
+            "edition": [{**data.card(k), "current": k == key} for k in data.page_story_keys(e.page)],
+            "prev": data.card(data.story_before(e.ord)), "next": data.card(data.story_after(e.ord)),
+            "related": [data.card(k) for k in e.related],
+            "breadcrumb": crumbs(*date_crumbs(sp.date), (sp.label or "版面", sp.url)),
+            "description": description(story, e.title),
+            "json_ld": json_ld(self.news_article(e, story, rec, themes)),
             "address": self.abs_url(e.url),
             "og_image": self.abs_url(photo.image.sizes[-1].jpeg) if photo and self.absolute else None,
             "og_image_alt": (photo.caption or e.title) if photo else None,
-            "area": f"{sp.url}#area-{e.index}" if e.index in sp.model.story_areas else None,
+            "area": f"{sp.url}#area-{e.index}" if e.index in rec.story_areas else None,
         }
 
-    def news_article(self, e: SiteStory) -> dict:
-        story, config = e.story, self.site.config
-        publisher = e.site_page.model.source or config.source or config.title
+    def news_article(self, e, story: Story, rec: Page, themes: list) -> dict:
+        config = self.config
+        publisher = rec.source or config.source or config.title
         data = {
             "@context": "https://schema.org",
             "@type": "NewsArticle",
             "headline": e.title,
-            "datePublished": e.date.iso,
+            "datePublished": rec.date.iso,
             "inLanguage": config.language,
             "url": self.abs_url(e.url),
             "mainEntityOfPage": self.abs_url(e.url),
-            "description": description(e),
+            "description": description(story, e.title),
             "author": {"@type": "Person", "name": story.byline} if story.byline else {"@type": "Organization", "name": publisher},
             "publisher": {"@type": "Organization", "name": publisher},
             "isPartOf": {"@type": "WebSite", "name": config.title, "url": self.abs_url("")},
         }
-        if e.themes:
-            data["articleSection"] = [t.name for t in e.themes]
-        if story.keywords:
-            data["keywords"] = list(story.keywords)
+        if themes:
+            data["articleSection"] = [t.name for t in themes]
+        if e.keywords:
+            data["keywords"] = list(e.keywords)
         images = [p.image for p in story.photos if p.image is not None]
         if images:
             data["image"] = [self.abs_url(img.sizes[-1].jpeg) for img in images]
         return data
 
     # -- a newspaper page ------------------------------------------------------
-    def page(self, sp: SitePage) -> dict:
-        columns = {c.name: c for c in sp.model.columns}
+    def page(self, path: str) -> dict:
+        data = self.data
+        sp = data.page(path)
+        rec = data.record(path)
+        rows = data.stories(data.page_story_keys(path))
+        columns = {c.name: c for c in rec.columns}
+        li = lead_index(rec)
         items, previous = [], None
-        for e in sp.stories:
-            col = e.story.column
+        for e in rows:
+            story = rec.stories[e.index]
+            col = story.column
             head = columns.get(col) if col and col != previous else None
             previous = col
-            story = e.story
-            items.append({**self.card(e), "subtitle": story.subtitle, "chars": sum(len(p) for p in story.paragraphs),
-                          "captions": len(story.captions), "lead": e is sp.lead,
+            items.append({**e.card, "subtitle": story.subtitle, "chars": sum(len(p) for p in story.paragraphs),
+                          "captions": len(story.captions), "lead": e.index == li,
                           "column_head": {"name": head.name, "label": head.label} if head else None})
+        same = data.same_date(sp.daykey)
+        before, after = data.page(data.page_before(sp.ord)), data.page(data.page_after(sp.ord))
         return {
-            "page": page_card(sp), "stories": items, "credits": list(sp.model.credits), "scan": self.scan(sp),
-            "prev": page_card(sp.prev), "next": page_card(sp.next),
-            "same_date": [{"url": p.url, "label": p.label or p.title, "current": p is sp} for p in sp.same_date]
-            if len(sp.same_date) > 1 else [],
+            "page": sp.card, "stories": items, "credits": list(rec.credits), "scan": self.scan(sp, rec, rows),
+            "prev": before.card if before else None, "next": after.card if after else None,
+            "same_date": [{"url": p.url, "label": p.label or p.title, "current": p.path == path} for p in same] if len(same) > 1 else [],
             "breadcrumb": crumbs(*date_crumbs(sp.date)),
-            "description": f"{sp.date.display}{sp.label or ''}版面，共{len(sp.stories)}篇稿件：" + "；".join(e.title for e in sp.stories),
+            "description": f"{sp.date.display}{sp.label or ''}版面，共{len(rows)}篇稿件：" + "；".join(e.title for e in rows),
             "address": self.abs_url(sp.url),
         }
 
     SCAN_SIZES = "(min-width: 64em) 44rem, calc(100vw - 2rem)"
 
-    def scan(self, sp: SitePage) -> Optional[dict]:
+    def scan(self, sp, rec: Page, rows: list) -> Optional[dict]:
         """The page's scan with each story's area as a link (rectangles in the scan's pixels: the
         SVG over the picture has the scan's size as its viewBox, so the areas scale with it)."""
-        img = sp.model.scan_image
+        img = rec.scan_image
         if img is None:
             return None
         areas = []
-        for e in sp.stories:
-            rects = sp.model.story_areas.get(e.index)
+        for e in rows:
+            rects = rec.story_areas.get(e.index)
             if rects:
                 areas.append({"id": f"area-{e.index}", "title": e.title, "url": e.url,
                               "rects": [{"x": x, "y": y, "w": w, "h": h} for x, y, w, h in rects]})
@@ -392,161 +421,207 @@ class Views:
                 "areas": areas, "full": img.sizes[-1].jpeg, "full_width": img.sizes[-1].width}
 
     # -- lists -----------------------------------------------------------------
-    def list_landing(self, kind: str, name: str, about: str, lst: StoryList, feed_url: Optional[str] = None) -> dict:
-        """A theme's or keyword's first page: its newest stories and its years."""
-        shown = lst.landing
-        total = len(lst.stories)
+    def list_landing(self, kind: str, name: str, about: str, tag: str, url: str, feed_url: Optional[str] = None) -> dict:
+        """A theme's or keyword's first page: its newest stories and its years (with their counts)."""
+        from .site import LANDING_SIZE
+
+        data = self.data
+        total = data.tag_count(tag)
+        shown = data.tag_newest(tag, LANDING_SIZE)
+        years = [{"year": y, "url": f"{url}{y}/", "count": n, "current": False} for y, n in data.tag_years(tag)] if total > LANDING_SIZE else []
         return {
             "heading": f"{kind}：{name}", "name": name, "kind": kind, "intro": about,
             "total": total, "shown": len(shown), "groups": by_month(shown),
-            "years": [{"year": y, "url": pages[0].url, "count": sum(len(p.stories) for p in pages), "current": False}
-                      for y, pages in lst.years.items()],
-            "pager": None, "feed_url": feed_url, "landing": True, "up": None,
+            "years": years, "pager": None, "feed_url": feed_url, "landing": True, "up": None,
         }
 
-    def list_year(self, kind: str, name: str, lst: StoryList, year: int, lp: ListPage, landing_url: str) -> dict:
-        pages = lst.years[year]
+    def list_year(self, kind: str, name: str, url: str, years: list, year: int, pages: list, lp) -> dict:
+        """A theme's or keyword's year page. Its year strip links the other years without their
+        counts (the landing page has them), so a story added in one year changes no other year's pages."""
         count = sum(len(p.stories) for p in pages)
         return {
             "heading": f"{kind}：{name}（{year}年）", "name": name, "kind": kind,
             "intro": f"{year}年共{count}篇" + (f"，本页为第{lp.number}页，共{len(pages)}页" if len(pages) > 1 else "") + "，最新的在前。",
             "total": count, "shown": len(lp.stories), "groups": by_month(lp.stories),
-            "years": [{"year": y, "url": ps[0].url, "count": sum(len(p.stories) for p in ps), "current": y == year}
-                      for y, ps in lst.years.items()],
+            "years": [{"year": y, "url": f"{url}{y}/", "count": None, "current": y == year} for y in years],
             "pager": pager(pages, lp) if len(pages) > 1 else None, "feed_url": None, "landing": False,
-            "up": {"label": name, "url": landing_url, "current": f"{year}年" + (f" 第{lp.number}页" if lp.number > 1 else "")},
+            "up": {"label": name, "url": url, "current": f"{year}年" + (f" 第{lp.number}页" if lp.number > 1 else "")},
         }
 
-    def month(self, year: ArchiveYear, month: ArchiveMonth, lp: ListPage) -> dict:
-        pages = month.list_pages
+    def month(self, year: int, month: int, pages: list, lps: list, lp) -> dict:
+        """A month: its calendar of days (a daily) and the pages dated to the month only."""
+        data = self.data
+        label = f"{year}年{month}月"
+        stories = sum(p.count for p in pages)
+        days = _days(pages)
         return {
-            "heading": month.label, "year": year.year, "month": month.month,
-            "intro": f"{month.label}共{len(month.pages)}个版面、{month.story_count}篇稿件"
-                     + (f"；本页为第{lp.number}页，共{len(pages)}页" if len(pages) > 1 else "") + "，按日期与见报顺序排列。",
-            "calendar": _calendar(month) if month.days else None,
-            "groups": by_page(lp.stories),
-            "listed_label": "日期不详的版面" if month.days and lp.stories and len(lp.stories) < month.story_count else None,
-            "pager": _month_pager(pages, lp) if len(pages) > 1 else None,
-            "months": _month_strip(year, month),
-            "breadcrumb": crumbs(("归档", "archive/"), (f"{year.year}年", year.url)),
+            "heading": label, "year": year, "month": month,
+            "intro": f"{label}共{len(pages)}个版面、{stories}篇稿件"
+                     + (f"；本页为第{lp.number}页，共{len(lps)}页" if len(lps) > 1 else "") + "，按日期与见报顺序排列。",
+            "calendar": self._calendar(year, month, days) if days else None,
+            "groups": by_page(data, lp.stories),
+            "listed_label": "日期不详的版面" if days and lp.stories and len(lp.stories) < stories else None,
+            "pager": _month_pager(lps, lp) if len(lps) > 1 else None,
+            "months": [{"label": f"{m}月" if m else "月份不详", "url": month_url(year, m), "current": m == month} for m, _, _ in data.months(year)],
+            "breadcrumb": crumbs(("归档", "archive/"), (f"{year}年", f"{year:04d}/")),
         }
 
-    def day(self, year: ArchiveYear, month: ArchiveMonth, day, lp: ListPage) -> dict:
+    def day(self, d: PageDate, pages: list, lps: list, lp) -> dict:
         """A day's pages (a daily's issue) with their stories, like a 数字报's 目录 for that date."""
-        pages = day.list_pages
+        data = self.data
+        before, after = data.day_neighbours(_day_key(d))
+        prev_d, next_d = (_date_of(before) if before is not None else None), (_date_of(after) if after is not None else None)
         return {
-            "heading": day.date.display, "date": date(day.date),
-            "intro": f"{day.date.display}共{len(day.pages)}个版面、{day.story_count}篇稿件"
-                     + (f"；本页为第{lp.number}页，共{len(pages)}页" if len(pages) > 1 else "") + "，按版次与见报顺序排列。",
-            "groups": by_page(lp.stories),
-            "pager": _month_pager(pages, lp) if len(pages) > 1 else None,
-            "prev": {"url": day.prev.url, "label": day.prev.date.display} if day.prev else None,
-            "next": {"url": day.next.url, "label": day.next.date.display} if day.next else None,
-            "breadcrumb": crumbs(("归档", "archive/"), (f"{year.year}年", year.url), (f"{month.month}月", month.url)),
+            "heading": d.display, "date": date(d),
+            "intro": f"{d.display}共{len(pages)}个版面、{sum(p.count for p in pages)}篇稿件"
+                     + (f"；本页为第{lp.number}页，共{len(lps)}页" if len(lps) > 1 else "") + "，按版次与见报顺序排列。",
+            "groups": by_page(data, lp.stories),
+            "pager": _month_pager(lps, lp) if len(lps) > 1 else None,
+            "prev": {"url": day_url(prev_d), "label": prev_d.display} if prev_d else None,
+            "next": {"url": day_url(next_d), "label": next_d.display} if next_d else None,
+            "breadcrumb": crumbs(("归档", "archive/"), (f"{d.year}年", f"{d.year:04d}/"), (f"{d.month}月", month_url(d.year, d.month))),
         }
 
-    def year(self, year: ArchiveYear, lp: Optional[ListPage]) -> dict:
+    def year(self, year: int, undated_lps: list, lp) -> dict:
         """A year: its 12-month grid, its pages month by month, and the stories dated to the year only."""
-        undated = year.month(None)
+        data = self.data
+        months_info = data.months(year)
+        listed = sum(p for m, p, _ in months_info if m is not None) <= YEAR_PAGES_LISTED
         months = []
-        for m in year.months:
-            if m.month is None:
+        for m, n_pages, n_stories in months_info:
+            if m is None:
                 continue
-            months.append({"label": m.label, "url": m.url, "id": f"m{m.month:02d}", "pages": [page_card(p) for p in m.pages],
-                           "story_count": m.story_count})
-        listed = sum(len(m["pages"]) for m in months) <= 200
+            months.append({"label": f"{year}年{m}月", "url": month_url(year, m), "id": f"m{m:02d}",
+                           "pages": [p.card for p in data.month_pages(year, m)] if listed else [], "story_count": n_stories})
+        pages = sum(p for _, p, _ in months_info)
+        stories = sum(s for _, _, s in months_info)
+        has_undated = any(m is None for m, _, _ in months_info)
         return {
-            "heading": f"{year.year}年", "year": year.year,
-            "intro": f"{year.year}年共{year.page_count}个版面、{year.story_count}篇稿件。",
-            "grid": _month_grid(year), "months": months if listed else [],
-            "undated": {"label": "月份不详", "groups": by_page(lp.stories) if lp else [],
-                        "pager": _month_pager(undated.list_pages, lp) if lp and len(undated.list_pages) > 1 else None}
-            if undated else None,
+            "heading": f"{year}年", "year": year,
+            "intro": f"{year}年共{pages}个版面、{stories}篇稿件。",
+            "grid": _month_grid(year, months_info), "months": months if listed else [],
+            "undated": {"label": "月份不详", "groups": by_page(data, lp.stories) if lp else [],
+                        "pager": _month_pager(undated_lps, lp) if lp and len(undated_lps) > 1 else None}
+            if has_undated else None,
             "breadcrumb": crumbs(("归档", "archive/")),
         }
 
     def archive(self) -> dict:
-        years = [{"year": y.year, "url": y.url, "pages": y.page_count, "stories": y.story_count, "grid": _month_grid(y)}
-                 for y in self.site.years]
-        return {"years": years, "pages": len(self.site.pages), "stories": len(self.site.stories)}
+        data = self.data
+        years = [{"year": y, "url": f"{y:04d}/", "pages": p, "stories": s, "grid": _month_grid(y, data.months(y))}
+                 for y, p, s in data.year_counts()]
+        total = data.counts()
+        return {"years": years, "pages": total["pages"], "stories": total["stories"]}
 
-    def pages_index(self, years: list, current: Optional[ArchiveYear], all_years: list) -> dict:
-        """往期版面: every page grouped by year and month (a large archive: one year per page)."""
+    def pages_index(self, years: list, current: Optional[int], all_years: list) -> dict:
+        """往期版面: every page grouped by year and month (a large archive: one year per page).
+        `years` and `all_years` are (year, pages, stories), newest first."""
+        data = self.data
         shown = []
-        for y in years:
+        for y, n_pages, _ in years:
             months = []
-            listed = y.page_count <= PAGES_LISTED  # a daily's year (2,900 pages): each month links to its page
-            for m in reversed(y.months):
-                months.append({"label": m.label, "url": m.url, "count": len(m.pages),
-                               "pages": [page_card(p) for p in reversed(m.pages)] if listed else []})
-            shown.append({"year": y.year, "url": y.url, "months": months, "count": y.page_count})
-        return {"years": shown, "nav": [{"year": y.year, "url": "pages/" if i == 0 else f"pages/{y.year}/",
-                                         "count": y.page_count, "current": y is current}
-                                        for i, y in enumerate(all_years)] if current is not None else [],
-                "total": len(self.site.pages)}
+            listed = n_pages <= PAGES_LISTED  # a daily's year (2,900 pages): each month links to its page
+            for m, count, _ in reversed(data.months(y)):
+                months.append({"label": f"{y}年{m}月" if m else f"{y}年（月份不详）", "url": month_url(y, m), "count": count,
+                               "pages": [p.card for p in reversed(data.month_pages(y, m))] if listed else []})
+            shown.append({"year": y, "url": f"{y:04d}/", "months": months, "count": n_pages})
+        return {"years": shown, "nav": [{"year": y, "url": "pages/" if i == 0 else f"pages/{y}/", "count": n, "current": y == current}
+                                        for i, (y, n, _) in enumerate(all_years)] if current is not None else [],
+                "total": data.counts()["pages"]}
 
     def themes(self) -> dict:
-        return {"themes": [{"name": t.name, "url": t.url, "description": t.description, "count": len(t.stories),
-                            "latest": [self.card(e) for e in t.stories[:3]]} for t in self.site.themes],
-                "tags": len(self.site.keywords)}
+        data = self.data
+        counts = data.theme_counts()
+        return {"themes": [{"name": t.name, "url": t.url, "description": t.description, "count": counts.get(t.slug, 0),
+                            "latest": [e.card for e in data.tag_newest(f"t:{t.slug}", 3)]} for t in data.themes],
+                "tags": data.keyword_count()}
 
-    def tags(self, number: int, pages: int, keywords: list, offset: int) -> dict:
-        return {"keywords": [{"word": k.word, "url": k.url, "count": len(k.stories), "rank": offset + i + 1}
-                             for i, k in enumerate(keywords)],
-                "number": number, "pages": pages, "total": len(self.site.keywords),
+    def tags(self, number: int, pages: int, keywords: list, offset: int, total: int) -> dict:
+        return {"keywords": [{"word": w, "url": f"tags/{slug}/", "count": n, "rank": offset + i + 1} for i, (w, slug, n) in enumerate(keywords)],
+                "number": number, "pages": pages, "total": total,
                 "prev": None if number == 1 else ("tags/" if number == 2 else f"tags/page/{number - 1}/"),
                 "next": f"tags/page/{number + 1}/" if number < pages else None}
 
     def search(self) -> dict:
-        return {"themes": [{"slug": t.slug, "name": t.name} for t in self.site.themes if t.stories],
-                "years": [y.year for y in self.site.years]}
+        counts = self.data.theme_counts()
+        return {"themes": [{"slug": t.slug, "name": t.name} for t in self.data.themes if counts.get(t.slug)],
+                "years": self.data.years()}
+
+    def _calendar(self, year: int, month: int, days: dict) -> dict:
+        """The month's days in weeks (Monday first), each day with its pages and links."""
+        import calendar
+
+        from .site import archive_list_pages
+
+        data = self.data
+        weeks = []
+        for week in calendar.Calendar().monthdayscalendar(year, month):
+            cells = []
+            for n in week:
+                pages = days.get(n)
+                if not pages:
+                    cells.append({"day": n or None, "links": [], "pages": 0, "lead": None})
+                    continue
+                d = PageDate(year, month, n)
+                lps = archive_list_pages(data, day_url(d), year, pages)
+                links = [{"url": lp.url, "label": _labels(data, lp.stories)} for lp in lps]
+                cells.append({"day": n, "links": links, "pages": len(pages), "lead": pages[0].card["lead"]})
+            weeks.append(cells)
+        return {"weeks": weeks, "names": ["一", "二", "三", "四", "五", "六", "日"]}
 
 
-def _month_grid(year: ArchiveYear) -> list[dict]:
+YEAR_PAGES_LISTED = 200  # a year page lists its pages month by month up to this many
+
+
+def month_url(year: int, month: Optional[int]) -> str:
+    return f"{year:04d}/{month:02d}/" if month else f"{year:04d}/"
+
+
+def day_url(d: PageDate) -> str:
+    return f"{d.year:04d}/{d.month:02d}/{d.day:02d}/"
+
+
+def _day_key(d: PageDate) -> int:
+    return (d.year * 13 + (d.month or 0)) * 32 + (d.day or 0)
+
+
+def _date_of(key: int) -> PageDate:
+    ym, day = divmod(key, 32)
+    year, month = divmod(ym, 13)
+    return PageDate(year, month or None, day or None)
+
+
+def _days(pages: list) -> dict:
+    """Day of month → that day's pages (pages dated to the month only are left out)."""
+    days: dict = {}
+    for p in pages:
+        if p.date.day:
+            days.setdefault(p.date.day, []).append(p)
+    return days
+
+
+def _month_grid(year: int, months_info: list) -> list[dict]:
+    by_month = {m: (p, s) for m, p, s in months_info}
     cells = []
     for number in range(1, 13):
-        m = year.month(number)
-        cells.append({"month": number, "url": m.url if m else None, "pages": len(m.pages) if m else 0,
-                      "stories": m.story_count if m else 0})
-    undated = year.month(None)
-    if undated is not None:
-        cells.append({"month": None, "url": undated.url, "pages": len(undated.pages), "stories": undated.story_count})
+        p, s = by_month.get(number, (0, 0))
+        cells.append({"month": number, "url": month_url(year, number) if number in by_month else None, "pages": p, "stories": s})
+    if None in by_month:
+        p, s = by_month[None]
+        cells.append({"month": None, "url": month_url(year, None), "pages": p, "stories": s})
     return cells
 
 
-def _calendar(month: ArchiveMonth) -> dict:
-    """The month's days in weeks (Monday first), each day with its pages and links."""
-    import calendar
-
-    days = {d.date.day: d for d in month.days}
-    weeks = []
-    for week in calendar.Calendar().monthdayscalendar(month.year, month.month):
-        cells = []
-        for n in week:
-            d = days.get(n)
-            if d is None:
-                cells.append({"day": n or None, "links": [], "pages": 0, "lead": None})
-                continue
-            links = [{"url": lp.url, "label": _labels(lp.stories)} for lp in d.list_pages]
-            lead = d.pages[0].lead
-            cells.append({"day": n, "links": links, "pages": len(d.pages), "lead": lead.title if lead else None})
-        weeks.append(cells)
-    return {"weeks": weeks, "names": ["一", "二", "三", "四", "五", "六", "日"]}
-
-
-def _labels(stories: list) -> str:
+def _labels(data, stories: list) -> str:
     """The 版面 labels a list page covers: 第1版—第8版."""
-    labels = [s.site_page.label for s in stories if s.site_page.label]
+    labels = [data.page(s.page).label for s in stories]
+    labels = [label for label in labels if label]
     if not labels:
         return ""
     return labels[0] if labels[0] == labels[-1] else f"{labels[0]}—{labels[-1]}"
 
 
-def _month_strip(year: ArchiveYear, current: ArchiveMonth) -> list[dict]:
-    return [{"label": f"{m.month}月" if m.month else "月份不详", "url": m.url, "current": m is current} for m in year.months]
-
-
-def _month_pager(pages: list, current: ListPage) -> dict:
+def _month_pager(pages: list, current) -> dict:
     items = []
     for lp in pages:
         first, last = lp.stories[0].date, lp.stories[-1].date
@@ -556,4 +631,4 @@ def _month_pager(pages: list, current: ListPage) -> dict:
             "next": pages[index + 1].url if index + 1 < len(pages) else None}
 
 
-__all__ = ["Views", "KIND_NAMES", "LANDING_SIZE", "body_sections", "data_box", "lede", "description", "json_ld"]
+__all__ = ["Views", "KIND_NAMES", "body_sections", "data_box", "lede", "description", "json_ld", "page_card_of", "story_card_of"]

@@ -22,11 +22,41 @@ def load_yaml(path: Path, display: Optional[str] = None):
     return parse_yaml(text, display)
 
 
+MAX_DEPTH = 50  # nesting an editor's file never needs; deeper is refused before Python's recursion limit
+
+
+class _Bounded:
+    """A loader that refuses aliases (``*name``: a few hundred bytes of them can expand to
+    gigabytes, "billion laughs") and nesting deeper than MAX_DEPTH."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.events.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed here", event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_BOUNDED: dict = {}
+
+
+def bounded(loader):
+    found = _BOUNDED.get(loader)
+    if found is None:
+        found = _BOUNDED[loader] = type(f"Bounded{loader.__name__}", (_Bounded, loader), {})
+    return found
+
+
 def parse_yaml(text: str, display: str, loader=yaml.SafeLoader, first_line: int = 1, what: str = "is not valid YAML"):
     """YAML text → data; an error is one line naming `display` and the line (counted from
     `first_line`, for front matter that starts below the file's first line)."""
     try:
-        return yaml.load(text, Loader=loader)
+        return yaml.load(text, Loader=bounded(loader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

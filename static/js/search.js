@@ -1,5 +1,5 @@
 /* lingyuan-site search: lunr.js over a sharded index of counts that this script weighs as lunr.py
- * does (src/lingyuan_site/search.py), and the search page built on it.
+ * does (src/lingyuan_site/search/: the format is in shards.py), and the search page built on it.
  *
  * A query is folded (widths, case, Traditional → Simplified) and split into terms at spaces; a
  * phrase in quotes is one term (search.query_terms). Each term's tokens mirror
@@ -7,8 +7,9 @@
  * boosted word, Latin/number runs are prefix terms. Only the shards a query needs are fetched. A
  * story is a candidate when it matches every term; it is shown only once its own text (the result
  * file the page fetches anyway) holds every term as typed, so bigrams found apart never make a
- * result. Stories are numbered newest first: date order is number order, and a year is a range of
- * numbers (meta.years). The query is never inserted into the page as HTML.
+ * result. A story's number holds its date (day key × meta.slots + its place that day, a year being
+ * 416 day keys): newest first is descending number order, and a year is a range of numbers. The
+ * query is never inserted into the page as HTML.
  *
  * Loaded by the search page, and by site.js on any page when the reader starts to search. */
 (function () {
@@ -22,7 +23,7 @@
   var CJK_START = new RegExp("^[" + CJK + "]");
   var TERM_RE = /"([^"]*)"|“([^”]*)”|「([^」]*)」|(\S+)/g;
 
-  var meta = null, foldMap = null, lengths = null, avg = null, shards = {}, index = null, indexKey = "";
+  var meta = null, foldMap = null, avg = null, shards = {}, index = null, indexKey = "";
   var docs = {};
 
   function getJSON(path) {
@@ -49,6 +50,7 @@
     if (meta) return Promise.resolve(meta);
     return getJSON("index/meta.json").then(function (m) {
       meta = m;
+      avg = m.lengths.map(function (total) { return total / (m.docs || 1); });
       foldMap = {};
       for (var i = 0; i + 1 < m.fold.length; i += 2) foldMap[m.fold[i]] = m.fold[i + 1];
       return m;
@@ -104,21 +106,18 @@
     return out;
   }
 
-  function shardOf(token) { return token.codePointAt(0) % meta.shards; }
-
-  /* every document's field lengths, which the weights need; fetched with the first shards */
-  function loadLengths() {
-    if (lengths) return Promise.resolve(lengths);
-    return getPacked("index/lengths.bin").then(function (l) {
-      var n = meta.fields.length;
-      avg = meta.fields.map(function (_, f) {
-        var total = 0;
-        for (var i = f; i < l.length; i += n) total += l[i];
-        return total / (meta.docs || 1);
-      });
-      lengths = l;
-      return l;
-    });
+  /* search/shards.py shard_of and shards_of_prefix: a token's shard by its first two characters;
+   * a one-character prefix may be in any shard of its first character's group */
+  function shardOf(token) {
+    var chars = Array.from(token), g = chars[0].codePointAt(0) % meta.groups;
+    return g * meta.subs + (chars.length > 1 ? chars[1].codePointAt(0) % meta.subs : 0);
+  }
+  function shardsOfPrefix(prefix) {
+    var chars = Array.from(prefix);
+    if (chars.length > 1) return [shardOf(prefix)];
+    var g = chars[0].codePointAt(0) % meta.groups, out = [];
+    for (var s = 0; s < meta.subs; s++) out.push(g * meta.subs + s);
+    return out;
   }
 
   /* the lunr index of the loaded shards; with `keep` (term → bool), of only the terms it keeps. A
@@ -127,7 +126,7 @@
    * query change no score, and an index of a query's terms is small to build. */
   function ensureIndex(needed, keep, key) {
     var missing = needed.filter(function (k) { return !shards[k]; });
-    return Promise.all([loadLengths()].concat(missing.map(function (k) {
+    return Promise.all([].concat(missing.map(function (k) {
       return getPacked("index/" + k + ".bin").then(function (part) { shards[k] = part; });
     }))).then(function () {
       key = (key || "") + "|" + Object.keys(shards).sort().join(",");
@@ -167,13 +166,14 @@
   function merge(keep) {
     var fields = meta.fields, n = fields.length, inverted = [], vectors = new Map(), all = [];
     var keys = Object.keys(shards);
-    keys.forEach(function (k) { all.push.apply(all, keep ? shards[k].t.filter(keep) : shards[k].t); });
+    keys.forEach(function (k) { if (shards[k].t) all.push.apply(all, keep ? shards[k].t.filter(keep) : shards[k].t); });
     all.sort(byText);
     var number = new Map();
     all.forEach(function (t, i) { number.set(t, i); });
     var unsorted = new Set();  // field vectors whose elements came out of index order
     keys.forEach(function (k) {
       var part = shards[k], j = 0;
+      if (!part.t) return;  // an empty shard
       for (var t = 0; t < part.t.length; t++) {
         if (keep && !keep(part.t[t])) { j += part.n[t]; continue; }
         var index = number.get(part.t[t]), df = part.n[t], posting = {}, doc = 0, prevField = -1;
@@ -185,7 +185,7 @@
           prevField = f;
           posting[fields[f]][doc] = NO_METADATA;
           var ref = fields[f] + "/" + doc, v = vectors.get(ref);
-          var weight = lunrWeight(meta.docs, df, part.c[j], lengths[doc * n + f], avg[f], meta.boosts[f]);
+          var weight = lunrWeight(meta.docs, df, part.c[j], part.l[j], avg[f], meta.boosts[f]);
           if (v === undefined) vectors.set(ref, [index, weight]);
           else { if (v[v.length - 2] > index) unsorted.add(ref); v.push(index, weight); }
         }
@@ -211,7 +211,9 @@
     var terms = queryTerms(query).filter(function (t) { return queryTokens(t).length; });
     if (!terms.length) return Promise.resolve({ terms: [], results: [] });
     var perTerm = terms.map(queryTokens), needed = {};
-    perTerm.forEach(function (toks) { toks.forEach(function (t) { needed[shardOf(t.token)] = true; }); });
+    perTerm.forEach(function (toks) {
+      toks.forEach(function (t) { (t.wildcard ? shardsOfPrefix(t.token) : [shardOf(t.token)]).forEach(function (k) { needed[k] = true; }); });
+    });
     if (theme) needed[shardOf(theme)] = true;
     var exact = new Set(theme ? [theme] : []), prefixes = [];
     perTerm.forEach(function (toks) { toks.forEach(function (t) { if (t.wildcard) prefixes.push(t.token); else exact.add(t.token); }); });
@@ -240,31 +242,22 @@
       var results = Object.keys(combined).map(function (k) { return combined[k]; })
         .filter(function (c) { return c.n === terms.length; });
       results.sort(function (a, b) {
-        return Math.round(b.score * 1e6) - Math.round(a.score * 1e6) || a.ref - b.ref;
+        return Math.round(b.score * 1e6) - Math.round(a.score * 1e6) || b.ref - a.ref;
       });
       return { terms: terms, results: results };
     });
   }
 
-  /* a year range as refs: stories run newest first, so [from, to] years are refs [start, end] */
-  function refRange(from, to) {
-    var start = Infinity, end = -1;
-    meta.years.forEach(function (y) {
-      if ((!from || y[0] >= from) && (!to || y[0] <= to)) { start = Math.min(start, y[1]); end = Math.max(end, y[2]); }
-    });
-    return [start, end];
-  }
-
-  function yearOf(ref) {
-    for (var i = 0; i < meta.years.length; i++) if (ref >= meta.years[i][1] && ref <= meta.years[i][2]) return meta.years[i][0];
-    return null;
-  }
+  /* a story's year from its number (search/shards.py: day key = ref / slots, year = day key / 416) */
+  function yearOf(ref) { return Math.floor(Math.floor(ref / meta.slots) / 416); }
 
   /* candidates in the order asked for (relevance, or "date": newest first) and the years asked for */
   function arrange(results, sort, from, to) {
-    var range = refRange(from, to);
-    var kept = results.filter(function (r) { return r.ref >= range[0] && r.ref <= range[1]; });
-    if (sort === "date") kept.sort(function (a, b) { return a.ref - b.ref; });
+    var kept = results.filter(function (r) {
+      var y = yearOf(r.ref);
+      return (!from || y >= from) && (!to || y <= to);
+    });
+    if (sort === "date") kept.sort(function (a, b) { return b.ref - a.ref; });
     return kept;
   }
 

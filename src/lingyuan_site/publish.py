@@ -1,0 +1,255 @@
+"""Publishing: the one Writer every file of a build goes through, and the commit that makes the new
+site appear all at once. Old or new, never a mix, never nothing.
+
+Writing. A build writes into a staging folder beside --out (same file system), never into the
+site. Writer.write(kind, path, key, produce) computes the digest of what the file shows (its view,
+or its bytes) and skips the file when the last build published the same digest there (Pelican's
+Writer: render and search both use it, so "keep the previous file" has one meaning).
+
+Committing. A cold build's staging folder is a whole site: it takes the place of the old one by
+exchanging the two folders in one rename (Linux renameat2 RENAME_EXCHANGE; elsewhere two renames,
+which recovery completes or undoes). A rebuild's staging folder holds only what changed: the moves
+and deletions are written as a journal into the build store, in the same SQLite transaction that
+records the new site, then carried out. A build killed at any moment leaves either no journal
+(the old site stands, its staging folder is removed) or a whole one, which every later command
+carries out first (``recover``), before it looks at anything else. So after a crash and the next
+command, the output folder holds exactly the old site or exactly the new one; the crash tests in
+bench/crash.py kill builds at random instants to check it.
+
+What is not covered: a power cut (files are not fsynced, for speed), and files edited by hand in
+the output folder (a rebuild trusts what it published; build --no-cache or deleting the output
+folder starts afresh).
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+from .errors import SiteError
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+
+
+def key_digest(kind: str, path: str, key) -> bytes:
+    """A digest of what a file shows. Keys are plain data (views) or bytes, serialised canonically:
+    JSON, not pickle, whose bytes depend on which equal objects happen to be one object."""
+    digest = hashlib.sha256(f"{kind}\0{path}\0".encode("utf-8"))
+    if isinstance(key, bytes):
+        digest.update(b"b" + key)
+    else:
+        digest.update(b"j" + json.dumps(key, ensure_ascii=False, separators=(",", ":"), default=_no_json).encode("utf-8"))
+    return digest.digest()
+
+
+def _no_json(value):
+    raise TypeError(f"a view must be plain data, not {type(value).__name__}")
+
+
+class Writer:
+    """Writes a build's files into `staging` and records each as (path, digest, group, year).
+    `previous(path)` gives the digest the last build published at `path` (None: not there), or
+    None for a build that writes everything."""
+
+    def __init__(self, staging: Path, previous: Optional[Callable[[str], Optional[bytes]]] = None, salt: bytes = b""):
+        self.staging = Path(staging)
+        self.previous = previous
+        self.salt = salt
+        self.records: list[tuple] = []  # (path, digest, group, year, lastmod) of every file this build publishes
+        self.written: list[str] = []  # files written (the rest were as published)
+        self._folders: set = set()
+
+    def write(self, kind: str, path: str, key, produce: Callable[[], bytes], group: str = "", year: Optional[int] = None,
+              lastmod: Optional[str] = None) -> int:
+        """Write produce()'s bytes to `path` unless the last build published the same `key` there;
+        returns the bytes written (0 when kept)."""
+        digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
+        self.records.append((path, digest, group, year, lastmod))
+        if self.previous is not None and self.previous(path) == digest:
+            return 0
+        data = produce()
+        self._put(path, data)
+        return len(data)
+
+    def forget(self, group: str) -> None:
+        """A group rendered to nothing: its files go (the build deletes what a group no longer has)."""
+        self.records.append((None, None, group, None, None))
+
+    def link(self, kind: str, path: str, key, source: str, group: str = "", year: Optional[int] = None) -> None:
+        """Put the file `source` at `path`: hard-linked, so a large file made once (a photo's
+        derivative in the build cache) is neither copied nor stored twice; copied across file
+        systems."""
+        digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
+        self.records.append((path, digest, group, year, None))
+        if self.previous is not None and self.previous(path) == digest:
+            return
+        target = self._target(path)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        self.written.append(path)
+
+    def _target(self, path: str) -> str:
+        target = os.path.join(self.staging, path)
+        folder = os.path.dirname(target)
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
+        return target
+
+    def _put(self, path: str, data: bytes) -> None:
+        with open(self._target(path), "wb") as fh:
+            fh.write(data)
+        self.written.append(path)
+
+
+# ---------------------------------------------------------------------------- staging and commit
+def staging_dir(out: Path) -> Path:
+    """A new staging folder beside `out`."""
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-{os.getpid()}-", dir=out.parent))
+
+
+def strays(out: Path) -> list[Path]:
+    """Staging and old-site folders that crashed builds left beside `out`."""
+    prefixes = (f".{out.name}.staging-", f".{out.name}.old-", f".{out.name}.tmp-")
+    try:
+        return sorted(p for p in out.parent.iterdir() if p.name.startswith(prefixes) and p.is_dir())
+    except OSError:
+        return []
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one step (Linux renameat2 RENAME_EXCHANGE); False where it is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(AT_FDCWD, os.fsencode(str(a)), AT_FDCWD, os.fsencode(str(b)), RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Make the whole site in `staging` the site at `out` in one step; the old one is removed."""
+    os.chmod(staging, 0o755)
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    if not out.is_dir():
+        raise SiteError(str(out), "--out exists and is not a folder")
+    if exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old site
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.rename(out, old)
+    try:
+        os.rename(staging, out)
+    except OSError:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def identity(out: Path) -> Optional[str]:
+    """Which folder `out` is (device and inode): a rebuild updates the site in place only when it
+    is the folder the last build published."""
+    try:
+        st = os.stat(out)
+    except OSError:
+        return None
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+JOURNAL = """CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, op TEXT, path TEXT)"""
+
+
+def write_journal(db, staging: Path, moves: list[str], deletes: list[str]) -> None:
+    """Record a rebuild's commit in the store (inside the caller's transaction)."""
+    db.execute(JOURNAL)
+    db.execute("DELETE FROM journal")
+    db.execute("INSERT INTO journal (op, path) VALUES ('staging', ?)", (str(staging),))
+    db.executemany("INSERT INTO journal (op, path) VALUES ('move', ?)", [(p,) for p in moves])
+    db.executemany("INSERT INTO journal (op, path) VALUES ('delete', ?)", [(p,) for p in deletes])
+
+
+def carry_out(db, out: Path, hook: Optional[Callable[[str], None]] = None) -> bool:
+    """Carry out a journal the store holds (a commit, or a crashed build's); True if there was
+    one. Every step can be done again: a file already moved is not in staging any more, a file
+    already deleted is not there."""
+    db.execute(JOURNAL)
+    rows = db.execute("SELECT op, path FROM journal ORDER BY seq").fetchall()
+    if not rows:
+        return False
+    staging = Path(rows[0][1])
+    folders = set()
+    for n, (op, path) in enumerate(rows[1:]):
+        if hook is not None and n == len(rows) // 3:
+            hook("commit")
+        if op == "move":
+            src = staging / path
+            if src.exists() or src.is_symlink():
+                dst = out / path
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+        elif op == "delete":
+            try:
+                (out / path).unlink()
+            except FileNotFoundError:
+                pass
+            except IsADirectoryError:
+                shutil.rmtree(out / path, ignore_errors=True)
+            folders.add(os.path.dirname(path))
+    for folder in sorted(folders, key=lambda f: -f.count("/")):
+        _remove_empty(out, folder)
+    shutil.rmtree(staging, ignore_errors=True)
+    db.execute("DELETE FROM journal")
+    return True
+
+
+def _remove_empty(out: Path, folder: str) -> None:
+    while folder:
+        try:
+            os.rmdir(out / folder)
+        except OSError:
+            return
+        folder = os.path.dirname(folder)
+
+
+class Lock:
+    """One build at a time per output folder (an advisory lock beside it); a second one waits."""
+
+    def __init__(self, out: Path):
+        self.path = out.parent / f".{out.name}.lock"
+        self.fh = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a+")
+        fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()

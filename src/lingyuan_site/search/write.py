@@ -1,0 +1,372 @@
+"""Writing the index: afresh (a cold build, or when the shard layout changes as the archive doubles)
+or by patching the shards a change touched.
+
+Afresh: every story's postings go, in one pass over the store, into bucket files by shard range
+(temporary, beside the staging folder), then each bucket is sorted and cut into shards: memory holds
+one bucket, never the whole index.
+
+Patching: the build store keeps, per story, its number and the shards its postings are in (table
+``search``). A story that changed (its text, keywords, themes, number, or it is gone) is removed from
+those shards and added to the shards of its new postings; only those shards are read (from the
+published site), changed and written. What it removes tells the aggregates what to subtract (its
+field lengths, its characters), so nothing is counted over the whole archive again.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pickle
+import tempfile
+import zlib
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Optional
+
+import numpy as np
+
+from ..store import rows_of, unpack
+from .index import fold_table
+from .shards import (FIELD_NAMES, FIELDS, LUNR_VERSION, SEARCH_FIELDS, SHARD_FORMAT, TEXT_FIELDS, Postings, decode, dump, encode,
+                     shard_of, sizes)
+from .tokens import WHOLE_WORD_BOOST, archive_fields
+
+SNIPPET_TEXT_CHARS = 20_000
+BUCKET_POSTINGS = 2_000_000  # postings sorted at once when the index is written afresh
+FLUSH_POSTINGS = 500_000  # postings held before they go to the bucket files
+
+
+def pack(data) -> bytes:
+    """Shards and documents are stored gzip-compressed (fixed mtime, so builds are byte-identical)
+    as .bin files: no web server assumes an encoding for .bin, so the browser always receives these
+    bytes and unpacks them itself (DecompressionStream), as Pagefind does with its own files."""
+    return gzip.compress(dump(data), 6, mtime=0)  # level 9 takes 70% longer for 0.2% fewer bytes
+
+
+def unpack_file(data: bytes):
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return json.loads(data.decode("utf-8"))
+
+
+class _Story:
+    """One story's postings: tokens per field with counts, and each field's length."""
+
+    __slots__ = ("key", "ref", "terms", "field", "count", "length", "lengths")
+
+    def __init__(self, key, ref, fields: dict):
+        self.key, self.ref = key, ref
+        terms, field, count, length = [], [], [], []
+        self.lengths = []
+        for f, name in enumerate(FIELD_NAMES):
+            words, counts = fields.get(name, ((), ()))
+            total = int(sum(counts))
+            self.lengths.append(total)
+            terms.extend(words)
+            field.extend([f] * len(words))
+            count.extend(counts)
+            length.extend([total] * len(words))
+        self.terms, self.field, self.count, self.length = terms, field, count, length
+
+    def postings(self, mask=None) -> Postings:
+        terms = np.asarray(self.terms, dtype=object)
+        arrays = [np.asarray(a, dtype=np.int64) for a in (self.field, self.count, self.length)]
+        p = Postings(terms, arrays[0], np.full(len(self.terms), self.ref, dtype=np.int64), arrays[1], arrays[2])
+        return p if mask is None else p.select(mask)
+
+
+class Index:
+    """The search stage of one build (see the module docstring)."""
+
+    def __init__(self, data, store, writer, out: Path):
+        self.data, self.store, self.db = data, store, store.db
+        self.writer = writer
+        self.out = Path(out)
+        self.theme_names = {t.slug: t.name for t in data.themes}
+        self._terms_of: dict = {}
+        self._shard_memo: dict = {}
+        self.figures = {"written": 0, "shards": 0, "compact_bytes": 0, "afresh": False}
+
+    # -- a story's postings ----------------------------------------------------
+    def story(self, row) -> _Story:
+        page_terms = self._terms_of.get(row.page)
+        if page_terms is None:
+            blob = self.db.execute("SELECT record FROM sources WHERE path=?", (row.page,)).fetchone()[0]
+            rec = unpack(blob)
+            page_terms = [s.index_terms for s in rec.stories]
+            self._terms_of = {row.page: page_terms}  # one page at a time
+        counted = page_terms[row.index]
+        fields = {name: (counted[name].term_list(), list(counted[name].counts)) for name in TEXT_FIELDS}
+        themes = [(s, self.theme_names[s]) for s in row.themes if s in self.theme_names]
+        for name, tokens in archive_fields(row.keywords, themes).items():
+            c = Counter(tokens)
+            fields[name] = (list(c), list(c.values()))
+        return _Story(row.key, row.ref, fields)
+
+    def shard(self, term: str) -> int:
+        found = self._shard_memo.get(term)
+        if found is None:
+            found = self._shard_memo[term] = shard_of(term, self.groups, self.subs)
+        return found
+
+    # -- the stage -----------------------------------------------------------------
+    def write(self, dirty, published: bool) -> dict:
+        params = self._params()
+        n_docs = self.store.count("stories")
+        slots = self.store.get("search_slots") or 64
+        groups, subs = sizes(self.store.count("text_postings"))
+        self.groups, self.subs = groups, subs
+        afresh = (not published or dirty.everything or dirty.search_all or params is None
+                  or params != [SHARD_FORMAT, groups, subs, slots])
+        if afresh:
+            self._afresh()
+        else:
+            keys = set(dirty.search) | set(dirty.gone_stories)
+            old = {k: (ref, blob) for k, ref, blob in self._rows_of("SELECT key, ref, shards FROM search WHERE key IN ({})", keys)}
+            news = {}
+            for key in sorted(keys):
+                row = self.data.story(key)
+                if row is not None:
+                    news[key] = self.story(row)
+            self._patch(news, old)
+            self._docs(news, old)
+        self.store.set("search_params", json.dumps([SHARD_FORMAT, groups, subs, slots]))
+        self._meta(n_docs, slots)
+        self.figures.update(shards=groups * subs, afresh=afresh, groups=groups, subs=subs)
+        return self.figures
+
+    def _params(self) -> Optional[list]:
+        found = self.store.get("search_params")
+        return json.loads(found) if found else None
+
+    def _rows_of(self, sql: str, values: Iterable) -> list:
+        return rows_of(self.db, sql, values)
+
+    # -- afresh ----------------------------------------------------------------------
+    def _afresh(self) -> None:
+        """Every shard and document from the store (see the module docstring)."""
+        import shutil
+
+        db = self.db
+        total = self.groups * self.subs
+        buckets = max(1, min(256, -(-self.store.count("text_postings") // BUCKET_POSTINGS)))
+        tmp = Path(tempfile.mkdtemp(prefix=".search-", dir=self.writer.staging.parent))
+        files = [open(tmp / f"{b}.pickle", "wb") for b in range(buckets)]
+        pending: list = [[] for _ in range(buckets)]
+        held = 0
+        chars: Counter = Counter()
+        lengths = [0] * len(FIELDS)
+        rows, refs = [], set()
+        try:
+            db.execute("DELETE FROM search")
+            for (key,) in db.execute("SELECT key FROM stories ORDER BY page, idx").fetchall():
+                row = self.data.story(key)
+                s = self.story(row)
+                refs.add(row.ref)
+                doc = self._doc(row)
+                self.writer.write("search-doc", f"search/docs/{row.ref}.bin", doc, lambda d=doc: pack(d), f"doc:{row.ref}")
+                shards = np.fromiter((self.shard(t) for t in s.terms), np.int64, len(s.terms))
+                for f, n in enumerate(s.lengths):
+                    lengths[f] += n
+                chars.update(set("".join(s.terms)))
+                rows.append((s.key, s.ref, len(s.terms), _pack_shards(shards)))
+                p = s.postings()
+                which = shards * buckets // total
+                for b in np.unique(which).tolist():
+                    pending[b].append(p.select(which == b))
+                held += len(p)
+                if held > FLUSH_POSTINGS:
+                    for b in range(buckets):
+                        self._flush(files[b], pending[b])
+                        pending[b] = []
+                    held = 0
+                if len(rows) >= 1000:
+                    db.executemany("INSERT INTO search VALUES (?, ?, ?, ?)", rows)
+                    rows = []
+            db.executemany("INSERT INTO search VALUES (?, ?, ?, ?)", rows)
+            for b in range(buckets):
+                self._flush(files[b], pending[b])
+                files[b].close()
+            pending = []
+            for b in range(buckets):
+                parts = []
+                with open(tmp / f"{b}.pickle", "rb") as fh:
+                    while True:
+                        try:
+                            parts.append(Postings(*pickle.load(fh)))
+                        except EOFError:
+                            break
+                p = Postings.concat(parts)
+                del parts
+                lo, hi = -(-b * total // buckets), -(-(b + 1) * total // buckets)
+                self._emit_range(p, lo, hi)
+        finally:
+            for fh in files:
+                fh.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+        # what the published site had beyond this index: its documents and shards go
+        for (grp,) in db.execute("SELECT DISTINCT grp FROM outputs WHERE grp GLOB 'doc:*' OR grp GLOB 'shard:*'").fetchall():
+            kind, _, n = grp.partition(":")
+            if (kind == "doc" and int(n) not in refs) or (kind == "shard" and int(n) >= total):
+                self.writer.forget(grp)
+        db.execute("DELETE FROM chars")
+        db.executemany("INSERT INTO chars VALUES (?, ?)", sorted(chars.items()))
+        db.execute("DELETE FROM counts WHERE key GLOB 'len:*'")
+        self.store.add_counts({f"len:{f}": n for f, n in enumerate(lengths)})
+
+    def _flush(self, fh, items: list) -> None:
+        if not items:
+            return
+        p = Postings.concat(items)
+        pickle.dump((p.terms, p.field, p.doc, p.count, p.length), fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _emit_range(self, p: Postings, lo: int, hi: int) -> None:
+        """Shards lo … hi-1 from their postings `p`."""
+        shard = np.fromiter((self.shard(t) for t in p.terms), np.int64, len(p)) if len(p) else np.zeros(0, np.int64)
+        order = np.argsort(shard, kind="stable")
+        shard = shard[order]
+        p = p.select(order)
+        bounds = np.searchsorted(shard, np.arange(lo, hi + 1))
+        for k in range(lo, hi):
+            a, b = bounds[k - lo], bounds[k - lo + 1]
+            self._write_shard(k, encode(p.select(slice(a, b))))
+
+    def _write_shard(self, k: int, columns: dict) -> None:
+        size = self.writer.write("search-shard", f"search/index/{k}.bin", _shard_digest(columns), lambda: pack(columns), f"shard:{k}")
+        self.figures["compact_bytes"] += size
+        self.figures["written"] += size > 0
+
+    # -- patching ----------------------------------------------------------------------
+    def _patch(self, news: dict, old: dict) -> None:
+        db = self.db
+        gone_refs = {v[0] for v in old.values() if v[0] is not None}
+        touched: dict[int, list] = {}
+        for key, s in news.items():
+            shards = np.fromiter((self.shard(t) for t in s.terms), np.int64, len(s.terms))
+            for k in np.unique(shards).tolist():
+                touched.setdefault(k, []).append((s, shards == k))
+            db.execute("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?)", (key, s.ref, len(s.terms), _pack_shards(shards)))
+        for key, (ref, blob) in old.items():
+            for k in _unpack_shards(blob).tolist():
+                touched.setdefault(k, [])
+            if key not in news:
+                db.execute("DELETE FROM search WHERE key=?", (key,))
+        removed_chars: Counter = Counter()
+        added_chars: Counter = Counter()
+        length_delta = [0] * len(FIELDS)
+        removed_by_story: dict = {}
+        for k in sorted(touched):
+            current = decode(self._published_shard(k))
+            if gone_refs:
+                drop = np.isin(current.doc, np.fromiter(gone_refs, np.int64, len(gone_refs)))
+                for ref, terms, field, length in zip(current.doc[drop].tolist(), current.terms[drop].tolist(),
+                                                     current.field[drop].tolist(), current.length[drop].tolist()):
+                    entry = removed_by_story.setdefault(ref, [set(), {}])
+                    entry[0].update(terms)
+                    entry[1][field] = length
+                current = current.select(~drop)
+            added = Postings.concat([s.postings(mask) for s, mask in touched[k]])
+            self._write_shard(k, encode(Postings.concat([current, added])))
+        for ref, (chars_terms, field_lengths) in removed_by_story.items():
+            removed_chars.update(set("".join(chars_terms)))
+            for f, length in field_lengths.items():
+                length_delta[f] -= length
+        for s in news.values():
+            added_chars.update(set("".join(s.terms)))
+            for f, length in enumerate(s.lengths):
+                length_delta[f] += length
+        delta = added_chars
+        delta.subtract(removed_chars)
+        db.executemany("INSERT INTO chars VALUES (?, ?) ON CONFLICT(ch) DO UPDATE SET n = n + excluded.n",
+                       [(c, n) for c, n in delta.items() if n])
+        db.execute("DELETE FROM chars WHERE n <= 0")
+        self.store.add_counts({f"len:{f}": n for f, n in enumerate(length_delta)})
+
+    def _published_shard(self, k: int) -> dict:
+        path = self.out / "search" / "index" / f"{k}.bin"
+        try:
+            return unpack_file(path.read_bytes())
+        except (OSError, ValueError, EOFError, zlib.error) as exc:
+            raise ShardMissing(f"{path}: {exc}") from None
+
+    # -- documents and meta ------------------------------------------------------------
+    def _docs(self, news: dict, old: dict) -> None:
+        """Documents of the changed stories; a number no story has any more loses its document."""
+        for key, s in news.items():
+            row = self.data.story(key)
+            doc = self._doc(row)
+            self.writer.write("search-doc", f"search/docs/{row.ref}.bin", doc, lambda d=doc: pack(d), f"doc:{row.ref}")
+        before = {ref for ref, _ in old.values() if ref is not None}
+        now = {r[0] for r in self._rows_of("SELECT ref FROM stories WHERE ref IN ({})", before)}
+        for ref in before - now:
+            self.writer.forget(f"doc:{ref}")
+
+    def _doc(self, row) -> dict:
+        """What a result shows and what the browser checks a result against: the snippet text
+        (核心提示, paragraphs, captions) and the rest of the searchable text (`more`: kicker,
+        subtitle, byline, headings, data box, credits, keywords, themes). `cut` when the text was
+        too long to keep whole: the browser then trusts the index."""
+        story = self.data.record(row.page).stories[row.index]
+        page = self.data.page(row.page)
+        themes = [self.theme_names[s] for s in row.themes if s in self.theme_names]
+        text = "\n".join(filter(None, [*story.summary, *story.paragraphs, *(c.text for c in story.captions)]))
+        more = "\n".join(filter(None, [story.kicker, story.subtitle, story.byline, *story.slogans,
+                                       *(s.heading for s in story.sections), story.data_title,
+                                       *(f"{d.label} {d.value or ''}" for d in story.data),
+                                       *(c.credit for c in story.captions), *row.keywords, *themes]))
+        photo = next((p for p in story.photos if p.image is not None), None)
+        doc = {"title": row.title, "url": row.url, "date": page.date.display, "iso": page.date.iso,
+               "column": story.column, "page": page.label,
+               "thumb": {"webp": photo.image.sizes[0].webp, "jpeg": photo.image.sizes[0].jpeg,
+                         "w": photo.image.sizes[0].width, "h": photo.image.sizes[0].height} if photo else None,
+               "text": text[:SNIPPET_TEXT_CHARS], "more": more[:SNIPPET_TEXT_CHARS]}
+        if len(text) > SNIPPET_TEXT_CHARS or len(more) > SNIPPET_TEXT_CHARS:
+            doc["cut"] = True
+        return doc
+
+    def _meta(self, n_docs: int, slots: int) -> None:
+        chars = {c for (c,) in self.db.execute("SELECT ch FROM chars")}
+        meta = {
+            "version": LUNR_VERSION,
+            "format": SHARD_FORMAT,
+            "fields": FIELD_NAMES,
+            "boosts": [float(b) for _, b in FIELDS],
+            "searchFields": SEARCH_FIELDS,
+            "groups": self.groups,
+            "subs": self.subs,
+            "docs": n_docs,
+            "lengths": [self.store.count(f"len:{f}") for f in range(len(FIELDS))],
+            "slots": slots,
+            "wholeWordBoost": WHOLE_WORD_BOOST,
+            "fold": "".join(f"{t}{s}" for t, s in fold_table(chars).items()),
+        }
+        self.meta = meta
+        text = dump(meta)
+        self.writer.write("search-meta", "search/index/meta.json", text, lambda: text, "search:meta")
+
+
+class ShardMissing(Exception):
+    """A shard the patch needs is not in the published site: the index is written afresh."""
+
+
+def _pack_shards(shards: np.ndarray) -> bytes:
+    return zlib.compress(np.unique(shards).astype(np.uint32).tobytes(), 1)
+
+
+def _unpack_shards(blob: bytes) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(blob), dtype=np.uint32)
+
+
+def _shard_digest(columns: dict) -> bytes:
+    return dump(columns)
+
+
+def write_index(data, store, dirty, writer, out: Path, published: bool) -> dict:
+    """The search stage: the index afresh or patched (see the module docstring); returns figures."""
+    index = Index(data, store, writer, out)
+    try:
+        return index.write(dirty, published)
+    except ShardMissing as exc:
+        store.notes.append(f"the published search index is incomplete ({exc}); it is written afresh")
+        index = Index(data, store, writer, out)
+        return index.write(dirty, False)

@@ -1,0 +1,110 @@
+"""Incremental builds: after any edit, a rebuild from the build store publishes exactly the site a
+cold build of the same content publishes, byte for byte (the store's promise), while it reads and
+writes only what the edit touches."""
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, generate_pages
+from lingyuan_site.build import BuildOptions, build
+
+
+def digest(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def body_lines(text: str) -> tuple[list[str], list[int]]:
+    """The page's lines and the numbers of its non-empty lines after the front matter."""
+    lines = text.split("\n")
+    end = lines.index("---", 1)
+    return lines, [i for i in range(end + 1, len(lines)) if lines[i].strip()]
+
+
+def edit_text(path: Path, rng: random.Random) -> str:
+    """A sentence of one paragraph rewritten (a number and words changed)."""
+    lines, numbered = body_lines(path.read_text(encoding="utf-8"))
+    i = rng.choice([i for i in numbered if len(lines[i]) > 60])
+    lines[i] = lines[i][:20] + "凌源市新建口袋公园12处，方便市民休闲。" + lines[i][20:]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return f"text of {path.name}"
+
+
+def retitle(path: Path, rng: random.Random) -> str:
+    """The lead story's title (the line after the kicker) changed: a new URL, new list entries."""
+    lines, numbered = body_lines(path.read_text(encoding="utf-8"))
+    lines[numbered[1]] = "温泉小镇" + lines[numbered[1]]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return f"title in {path.name}"
+
+
+def redate(path: Path, rng: random.Random) -> str:
+    """The page moved to another day (its stories move folder, two days' lists change)."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"^date: .*$", "date: 2012-01-0%d" % rng.randint(5, 9), text, count=1, flags=re.M), encoding="utf-8")
+    return f"date of {path.name}"
+
+
+def delete(path: Path, rng: random.Random) -> str:
+    path.unlink()
+    return f"{path.name} deleted"
+
+
+def add(path: Path, rng: random.Random) -> str:
+    """A new page: a copy of this one on another day, with another page label."""
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"^date: .*$", "date: 2012-02-14", text, count=1, flags=re.M)
+    text = re.sub(r"^page: .*$", "page: 第%d版" % rng.randint(1, 8), text, count=1, flags=re.M)
+    new = path.with_name(f"x-{rng.randint(0, 10**6):06d}.md")
+    new.write_text(text, encoding="utf-8")
+    return f"{new.name} added"
+
+
+EDITS = [edit_text, retitle, redate, delete, add]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    root = tmp_path_factory.mktemp("incremental")
+    generate_pages(root / "content", daily=24, monthly=3, seed=11)
+    return root
+
+
+def build_into(content: Path, out: Path, cache):
+    return build(BuildOptions(content=content, out=out, templates=ROOT / "templates", static=ROOT / "static", cache=cache))
+
+
+@pytest.mark.parametrize("seed", [1])
+def test_rebuilds_after_random_edits_equal_cold_builds(archive, tmp_path, seed):
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    cache, site = tmp_path / "cache", tmp_path / "site"
+    first = build_into(content, site, cache)
+    rng = random.Random(seed)
+    for step in range(6):
+        pages = sorted(content.glob("*.md"))
+        # every kind of edit in turn, sometimes with a second one of any kind in the same build
+        edits = [EDITS[step % len(EDITS)](rng.choice(pages), rng)]
+        if rng.random() < 0.5:
+            pages = sorted(content.glob("*.md"))
+            edits.append(rng.choice(EDITS)(rng.choice(pages), rng))
+        warm = build_into(content, site, cache)
+        cold_out = tmp_path / f"cold-{step}"
+        build_into(content, cold_out, None)
+        assert digest(site) == digest(cold_out), edits
+        # only the edited pages were read again; most files were kept
+        assert warm.cache["misses"] <= len(edits) and warm.cache["written"] < len(first.files) / 2, (edits, warm.cache)
+        shutil.rmtree(cold_out)
+
+
+def test_a_rebuild_with_nothing_changed_reads_and_writes_nothing(archive, tmp_path):
+    content = archive / "content"
+    first = build_into(content, tmp_path / "site", tmp_path / "cache")
+    again = build_into(content, tmp_path / "site", tmp_path / "cache")
+    assert again.cache == {"hits": first.cache["misses"], "misses": 0, "written": 0, "kept": len(first.files)}
+    assert again.search["written"] == 0 and again.media["encoded"] == []
