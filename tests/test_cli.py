@@ -48,3 +48,22 @@ def test_inspect_bad_file_is_one_line_and_nonzero(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == f"error: {bad}:2: date 2022-02-30 does not exist"
     assert "Traceback" not in result.stderr
+
+
+def test_inspect_into_a_closed_pipe_is_not_an_error(tmp_path):
+    """`build.py inspect FILE | head -1`: the reader stops early; that is no internal error. (The
+    page is large enough that its JSON overflows the pipe's buffer.)"""
+    from conftest import generate_pages
+
+    generate_pages(tmp_path / "gen", daily=16)
+    bodies = [p.read_text(encoding="utf-8").split("\n---\n", 1)[1] for p in sorted((tmp_path / "gen").glob("*.md"))]
+    page = tmp_path / "big.md"
+    page.write_text("---\ndate: 2012-01-01\n---\n" + "\n\n".join(bodies), encoding="utf-8")
+    assert len(run("inspect", str(page), "--json").stdout.encode()) > 200_000
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "inspect", str(page), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    first = proc.stdout.read(16)
+    proc.stdout.close()  # as `head` does once it has its line
+    err = proc.stderr.read().decode("utf-8")
+    assert proc.wait(30) == 0 and first.startswith(b"{")
+    assert "internal error" not in err and "Traceback" not in err

@@ -196,6 +196,20 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
         lock.__exit__(None, None, None)
 
 
+def _kill_hook(point: Optional[str]) -> Callable[[str], None]:
+    """With LINGYUAN_KILL_AT=point (bench/crash.py), the build kills itself there, as kill -9 would."""
+    if not point:
+        return lambda name: None
+
+    def hook(name: str) -> None:
+        if name == point:
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return hook
+
+
 def _forget_damaged_records(store: "Store") -> None:
     db = store.db
     damaged = []
@@ -216,7 +230,7 @@ class Build:
         self.o = options
         self.timings: dict = {}
         self.failures: list = []
-        self.hook = options.hook or (lambda point: None)
+        self.hook = options.hook or _kill_hook(os.environ.get("LINGYUAN_KILL_AT"))
         self.repair: Optional[Callable] = None  # run on the store once it is open
 
     def run_after(self, repair: Callable) -> "BuildResult":

@@ -36,7 +36,7 @@ else:
 
 jieba.setLogLevel(logging.WARNING)
 
-STORE_FORMAT = 3
+STORE_FORMAT = 4  # 4: a checksum over each file
 
 
 class PrefixStore:
@@ -58,8 +58,12 @@ class PrefixStore:
         key = hashlib.sha256(repr((STORE_FORMAT, jieba.__version__, [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sources])).encode()).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"lingyuan-{name}-{key}.marshal"
         try:
-            extra, groups = marshal.loads(path.read_bytes())
-            return cls(groups, extra)
+            data = path.read_bytes()
+            body = data[20:]
+            # a checksum over the bytes (format tag, blake2b): a damaged or edited store is made again
+            if data[:4] == b"LYJ1" and hashlib.blake2b(body, digest_size=16).digest() == data[4:20]:
+                extra, groups = marshal.loads(body)
+                return cls(groups, extra)
         except (OSError, EOFError, ValueError, TypeError):  # not made yet, or damaged: make it again
             pass
         table, extra = make()
@@ -69,7 +73,8 @@ class PrefixStore:
         groups = {ch: marshal.dumps({k: marshal.dumps(words) for k, words in group.items()}) for ch, group in parts.items()}
         try:
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps((extra, groups)))
+            body = marshal.dumps((extra, groups))
+            tmp.write_bytes(b"LYJ1" + hashlib.blake2b(body, digest_size=16).digest() + body)
             os.replace(tmp, path)
         except OSError:  # a read-only tempdir costs speed, not correctness
             pass

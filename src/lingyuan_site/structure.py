@@ -35,7 +35,7 @@ from . import keywords as keywords_stage
 from .errors import SiteError
 from .model import SLUG_RE, Page, PageDate
 from .store import Store, rows_of
-from . import views
+from . import cards
 
 MAX_SLUG_SYLLABLES = 8
 MAX_SLUG_LEN = 60
@@ -245,7 +245,7 @@ class Reduce:
         ordv = page_ord(date, page.label, path)
         slug = page_slug(page, self.slugs)
         dk = day_key(date)
-        card = views.page_card_of(page, f"pages/{slug}/")
+        card = cards.page_card_of(page, f"pages/{slug}/")
         self.db.execute("INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                         (path, ordv, slug, f"pages/{slug}/", date.year, date.month, date.day, dk, page.label,
                          page.display_title, len(page.stories), json.dumps(card, ensure_ascii=False, sort_keys=True)))
@@ -260,7 +260,7 @@ class Reduce:
                 self.df_delta[term] += 1
             kw = {"w": weights, "used": used}
             fixed = story.keywords if story.keywords_from == "front matter" else None
-            partial = views.story_card_of(story, title, date)
+            partial = cards.story_card_of(story, title, date)
             tp = sum(len(c.counts) for c in (story.index_terms or {}).values())
             self.counts["text_postings"] += tp
             rows.append((key, path, i, story_ord(ordv, i), folder, self.slugs(story.title or page.display_title), "", title,

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .. import segment
+from ..normalize import CJK
 
 WHOLE_WORD_BOOST = 5
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 RUN_RE = re.compile(f"[{CJK}]+|[0-9a-z]+")
 MAX_LATIN = 32  # a Latin or digit run is indexed up to this many characters
 _CJK_RE = re.compile(f"[{CJK}]")
