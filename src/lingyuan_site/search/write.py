@@ -14,6 +14,7 @@ field lengths, its characters), so nothing is counted over the whole archive aga
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import pickle
@@ -52,10 +53,11 @@ def unpack_file(data: bytes):
 class _Story:
     """One story's postings: tokens per field with counts, and each field's length."""
 
-    __slots__ = ("key", "ref", "terms", "field", "count", "length", "lengths")
+    __slots__ = ("key", "ref", "terms", "field", "count", "length", "lengths", "_postings")
 
     def __init__(self, key, ref, fields: dict):
         self.key, self.ref = key, ref
+        self._postings = None
         terms, field, count, length = [], [], [], []
         self.lengths = []
         for f, name in enumerate(FIELD_NAMES):
@@ -69,10 +71,19 @@ class _Story:
         self.terms, self.field, self.count, self.length = terms, field, count, length
 
     def postings(self, mask=None) -> Postings:
-        terms = np.asarray(self.terms, dtype=object)
-        arrays = [np.asarray(a, dtype=np.int64) for a in (self.field, self.count, self.length)]
-        p = Postings(terms, arrays[0], np.full(len(self.terms), self.ref, dtype=np.int64), arrays[1], arrays[2])
+        p = self._postings
+        if p is None:  # (made once: a story's terms reach many shards)
+            terms = np.asarray(self.terms, dtype=object)
+            arrays = [np.asarray(a, dtype=np.int64) for a in (self.field, self.count, self.length)]
+            p = self._postings = Postings(terms, arrays[0], np.full(len(self.terms), self.ref, dtype=np.int64), arrays[1], arrays[2])
         return p if mask is None else p.select(mask)
+
+    def digest(self) -> bytes:
+        """Of its postings and number: equal digests, equal shards."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(repr((self.ref, self.field, self.count, self.length)).encode())
+        h.update("\0".join(self.terms).encode("utf-8"))
+        return h.digest()
 
 
 class Index:
@@ -122,13 +133,17 @@ class Index:
             self._afresh()
         else:
             keys = set(dirty.search) | set(dirty.gone_stories)
-            old = {k: (ref, blob) for k, ref, blob in self._rows_of("SELECT key, ref, shards FROM search WHERE key IN ({})", keys)}
+            found = self._rows_of("SELECT key, ref, shards, digest FROM search WHERE key IN ({})", keys)
+            old = {k: (ref, blob) for k, ref, blob, _ in found}
+            digests = {k: digest for k, _, _, digest in found}
             news = {}
             for key in sorted(keys):
                 row = self.data.story(key)
                 if row is not None:
                     news[key] = self.story(row)
-            self._patch(news, old)
+            # a story read again whose postings and number are as published leaves its shards alone
+            same = {k for k, s in news.items() if k in old and old[k][0] == s.ref and digests[k] == s.digest()}
+            self._patch({k: s for k, s in news.items() if k not in same}, {k: v for k, v in old.items() if k not in same})
             self._docs(news, old)
         self.store.set("search_params", json.dumps([SHARD_FORMAT, groups, subs, slots]))
         self._meta(n_docs, slots)
@@ -169,7 +184,7 @@ class Index:
                 for f, n in enumerate(s.lengths):
                     lengths[f] += n
                 chars.update(set("".join(s.terms)))
-                rows.append((s.key, s.ref, len(s.terms), _pack_shards(shards)))
+                rows.append((s.key, s.ref, len(s.terms), _pack_shards(shards), s.digest()))
                 p = s.postings()
                 which = shards * buckets // total
                 for b in np.unique(which).tolist():
@@ -181,9 +196,9 @@ class Index:
                         pending[b] = []
                     held = 0
                 if len(rows) >= 1000:
-                    db.executemany("INSERT INTO search VALUES (?, ?, ?, ?)", rows)
+                    db.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?)", rows)
                     rows = []
-            db.executemany("INSERT INTO search VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?)", rows)
             for b in range(buckets):
                 self._flush(files[b], pending[b])
                 files[b].close()
@@ -245,7 +260,7 @@ class Index:
             shards = np.fromiter((self.shard(t) for t in s.terms), np.int64, len(s.terms))
             for k in np.unique(shards).tolist():
                 touched.setdefault(k, []).append((s, shards == k))
-            db.execute("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?)", (key, s.ref, len(s.terms), _pack_shards(shards)))
+            db.execute("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?)", (key, s.ref, len(s.terms), _pack_shards(shards), s.digest()))
         for key, (ref, blob) in old.items():
             for k in _unpack_shards(blob).tolist():
                 touched.setdefault(k, [])
