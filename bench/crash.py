@@ -69,6 +69,20 @@ def survivors(marker: str) -> list:
     return found
 
 
+def pending_moves(cache: Path) -> int:
+    """Moves a killed rebuild left in the store's journal (the commit it was making)."""
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(f"file:{cache / 'store.sqlite'}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM journal").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
 def edit(content: Path, rng: random.Random) -> None:
     page = rng.choice(sorted(content.glob("*.md")))
     text = page.read_text(encoding="utf-8")
@@ -76,7 +90,7 @@ def edit(content: Path, rng: random.Random) -> None:
 
 
 def crash_rounds(n: int, content: Path, out: Path, cache: Path, rng: random.Random) -> dict:
-    figures = {"kills": 0, "old": 0, "new": 0, "mixed": 0, "survivors": 0, "strays": 0, "recovered": 0, "errors": 0}
+    figures = {"kills": 0, "old": 0, "new": 0, "in_commit": 0, "mixed": 0, "survivors": 0, "strays": 0, "recovered": 0, "errors": 0}
     subprocess.run(build_cmd(content, out, cache, False), check=True, capture_output=True)
     old = digest(out)
     last = 2.0
@@ -103,6 +117,7 @@ def crash_rounds(n: int, content: Path, out: Path, cache: Path, rng: random.Rand
         for pid in left:
             os.kill(pid, signal.SIGKILL)
         after_kill = digest(out)
+        journal = pending_moves(cache) if not cold else 0
         done = subprocess.run(build_cmd(content, out, cache, False), capture_output=True, text=True)
         if done.returncode != 0:
             figures["errors"] += 1
@@ -114,6 +129,8 @@ def crash_rounds(n: int, content: Path, out: Path, cache: Path, rng: random.Rand
             figures["old"] += 1
         elif after_kill == new:
             figures["new"] += 1
+        elif journal:
+            figures["in_commit"] += 1  # killed while moving files in: the next build completed the journal
         else:
             figures["mixed"] += 1
             print(f"round {k}: after the kill ({'cold' if cold else 'rebuild'}, {point or 'random'}) the site was neither old nor new")
@@ -194,8 +211,9 @@ def main() -> int:
         t = time.perf_counter()
         f = crash_rounds(args.kills, content, tmp / "site" / "public", tmp / "cache", rng)
         print(f"crash: {f['kills']} kills ({f['kills'] // 2} of rebuilds, {f['kills'] - f['kills'] // 2} of cold builds; "
-              f"a third at named points) in {time.perf_counter() - t:.0f} s: {f['old'] + f['new']}/{f['kills']} old-or-new "
-              f"({f['old']} old, {f['new']} new, {f['mixed']} neither); {f['survivors']} surviving processes; "
+              f"a third at named points) in {time.perf_counter() - t:.0f} s: {f['old'] + f['new']}/{f['kills']} old-or-new at once "
+              f"({f['old']} old, {f['new']} new), {f['in_commit']} killed while moving files in (the journal; the next build "
+              f"completed each to the new site), {f['mixed']} neither; {f['survivors']} surviving processes; "
               f"{f['strays']} strays after recovery; {f['recovered']}/{f['kills']} recovered ({f['errors']} recovery errors)")
         d = damage_matrix(content, tmp)
         print(f"damage: {d['cases']} cases (every store, compiled-template and jieba-store file x truncate, zero, bit flip, text edit, delete): "
