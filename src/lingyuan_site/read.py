@@ -52,7 +52,7 @@ def _tokenizer(ctx: Context):
     if ctx.user_dict is not None:
         digest = hashlib.sha256(ctx.user_dict).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"lingyuan-dict-{digest}.txt"
-        if not path.is_file():
+        if not _holds(path, digest):  # (missing, or damaged: its name is its content's digest)
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(ctx.user_dict)
             os.replace(tmp, path)
@@ -60,6 +60,13 @@ def _tokenizer(ctx: Context):
     tk = segment.tokenizer(user_dict)
     themes_stage.teach_keywords(ctx.taxonomy, tk)
     return tk
+
+
+def _holds(path: Path, digest: str) -> bool:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16] == digest
+    except OSError:
+        return False
 
 
 def read_bytes(display: str, data: bytes, ctx: Optional[Context]) -> Page:
