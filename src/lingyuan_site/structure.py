@@ -341,12 +341,7 @@ class Reduce:
         return d
 
     def _existing(self, keys: Iterable[str]) -> set:
-        found = set()
-        keys = list(keys)
-        for i in range(0, len(keys), 500):
-            part = keys[i : i + 500]
-            found.update(r[0] for r in self.db.execute(f"SELECT key FROM stories WHERE key IN ({','.join('?' * len(part))})", part))
-        return found
+        return {r[0] for r in self._rows_of("SELECT key FROM stories WHERE key IN ({})", keys)}
 
     def _ord(self, key: str) -> Optional[str]:
         row = self.db.execute("SELECT ord FROM stories WHERE key=?", (key,)).fetchone()

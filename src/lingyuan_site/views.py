@@ -14,6 +14,8 @@ from typing import Optional
 
 from .cards import KIND_NAMES, clip, date, description, lead_index, lead_photo, lede
 from .model import Page, PageDate, Story
+from .site import LANDING_SIZE, archive_list_pages, day_url, month_url
+from .structure import date_of_key, day_key
 
 TOC_MIN_SECTIONS = 3
 FRONT_SUMMARY_CHARS = 180
@@ -360,7 +362,6 @@ class Views:
     # -- lists -----------------------------------------------------------------
     def list_landing(self, kind: str, name: str, about: str, tag: str, url: str, feed_url: Optional[str] = None) -> dict:
         """A theme's or keyword's first page: its newest stories and its years (with their counts)."""
-        from .site import LANDING_SIZE
 
         data = self.data
         total = data.tag_count(tag)
@@ -406,8 +407,8 @@ class Views:
     def day(self, d: PageDate, pages: list, lps: list, lp) -> dict:
         """A day's pages (a daily's issue) with their stories, like a 数字报's 目录 for that date."""
         data = self.data
-        before, after = data.day_neighbours(_day_key(d))
-        prev_d, next_d = (_date_of(before) if before is not None else None), (_date_of(after) if after is not None else None)
+        before, after = data.day_neighbours(day_key(d))
+        prev_d, next_d = (date_of_key(before) if before is not None else None), (date_of_key(after) if after is not None else None)
         return {
             "heading": d.display, "date": date(d),
             "intro": f"{d.display}共{len(pages)}个版面、{sum(p.count for p in pages)}篇稿件"
@@ -488,7 +489,6 @@ class Views:
         """The month's days in weeks (Monday first), each day with its pages and links."""
         import calendar
 
-        from .site import archive_list_pages
 
         data = self.data
         weeks = []
@@ -508,24 +508,6 @@ class Views:
 
 
 YEAR_PAGES_LISTED = 200  # a year page lists its pages month by month up to this many
-
-
-def month_url(year: int, month: Optional[int]) -> str:
-    return f"{year:04d}/{month:02d}/" if month else f"{year:04d}/"
-
-
-def day_url(d: PageDate) -> str:
-    return f"{d.year:04d}/{d.month:02d}/{d.day:02d}/"
-
-
-def _day_key(d: PageDate) -> int:
-    return (d.year * 13 + (d.month or 0)) * 32 + (d.day or 0)
-
-
-def _date_of(key: int) -> PageDate:
-    ym, day = divmod(key, 32)
-    year, month = divmod(ym, 13)
-    return PageDate(year, month or None, day or None)
 
 
 def _days(pages: list) -> dict:
