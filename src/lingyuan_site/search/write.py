@@ -26,7 +26,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from ..store import rows_of, unpack
+from ..store import rows_of
 from .index import fold_table
 from .shards import (FIELD_NAMES, FIELDS, LUNR_VERSION, SEARCH_FIELDS, SHARD_FORMAT, TEXT_FIELDS, Postings, decode, dump, encode,
                      shard_of, sizes)
@@ -94,19 +94,13 @@ class Index:
         self.writer = writer
         self.out = Path(out)
         self.theme_names = {t.slug: t.name for t in data.themes}
-        self._terms_of: dict = {}
         self._shard_memo: dict = {}
         self.figures = {"written": 0, "shards": 0, "compact_bytes": 0, "afresh": False}
 
     # -- a story's postings ----------------------------------------------------
     def story(self, row) -> _Story:
-        page_terms = self._terms_of.get(row.page)
-        if page_terms is None:
-            blob = self.db.execute("SELECT record FROM sources WHERE path=?", (row.page,)).fetchone()[0]
-            rec = unpack(blob)
-            page_terms = [s.index_terms for s in rec.stories]
-            self._terms_of = {row.page: page_terms}  # one page at a time
-        counted = page_terms[row.index]
+        # (the record the search document is made from too: SiteData keeps the last few)
+        counted = self.data.record(row.page).stories[row.index].index_terms
         fields = {name: (counted[name].term_list(), list(counted[name].counts)) for name in TEXT_FIELDS}
         themes = [(s, self.theme_names[s]) for s in row.themes if s in self.theme_names]
         for name, tokens in archive_fields(row.keywords, themes).items():
