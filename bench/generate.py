@@ -140,7 +140,7 @@ def generate(n: int, out: Path, seed: int = 1, daily: bool = False, photos: bool
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for name in ("site.yaml", "themes.yaml", "dict.txt"):
+    for name in ("site.yaml", "dict.txt"):
         shutil.copyfile(ROOT / "content" / name, out / name)
     bases = base_photos() if photos else []
     paths = []

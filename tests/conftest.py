@@ -213,7 +213,7 @@ def generate_pages(content: Path, daily: int = 0, monthly: int = 0, seed: int = 
     import generate
 
     content.mkdir(parents=True, exist_ok=True)
-    for name in ("site.yaml", "themes.yaml", "dict.txt"):
+    for name in ("site.yaml", "dict.txt"):
         shutil.copyfile(CONTENT / name, content / name)
     rng = random.Random(seed)
     sentences, _, captions = generate.material()
@@ -264,7 +264,7 @@ def photo_content(folder: Path) -> Path:
     import shutil
 
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("site.yaml", "themes.yaml", "dict.txt"):
+    for name in ("site.yaml", "dict.txt"):
         shutil.copyfile(CONTENT / name, folder / name)
     shutil.copyfile(FIXTURES / "pages" / "d-photos-scan.md", folder / "d-photos-scan.md")
     images = folder / "d-photos-scan"

@@ -67,3 +67,19 @@ def test_inspect_into_a_closed_pipe_is_not_an_error(tmp_path):
     err = proc.stderr.read().decode("utf-8")
     assert proc.wait(30) == 0 and first.startswith(b"{")
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_build_a_site_folder_from_elsewhere_and_a_missing_one(tmp_path):
+    """`new` then `build --site DIR` from another folder: the output goes to DIR/public; the 凌源
+    repository's files (its site.yaml, dict.txt) play no part."""
+    made = run("new", str(tmp_path / "paper"), "--newspaper", "南方周报", "--title", "南方周报: 往期")
+    assert made.returncode == 0, made.stderr
+    assert 'title: "南方周报: 往期"' in (tmp_path / "paper" / "content" / "site.yaml").read_text(encoding="utf-8")
+    built = run("build", "--site", str(tmp_path / "paper"))
+    assert built.returncode == 0, built.stderr
+    home = (tmp_path / "paper" / "public" / "index.html").read_text(encoding="utf-8")
+    assert "<title>南方周报: 往期</title>" in home and "南方周报数字档案上线" in home
+    missing = run("build", "--site", str(tmp_path / "nope"))
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (f"error: {tmp_path / 'nope'}: site folder not found "
+                                      "(a site folder holds content/; start one with `lingyuan-site new DIR`)")

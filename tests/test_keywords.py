@@ -97,7 +97,7 @@ def test_a_place_with_its_suffix_wins_over_the_bare_name():
 def test_keywords_yaml_stops_and_merges(tmp_path):
     content = tmp_path / "content"
     content.mkdir()
-    for name in ("themes.yaml", "dict.txt"):
+    for name in ("dict.txt",):  # themes: the packaged default
         (content / name).write_bytes((CONTENT / name).read_bytes())
     (content / "a.md").write_bytes(SEEDS["001"].read_bytes())
     plain = build_site(tmp_path / "p1", content=content).site

@@ -31,7 +31,7 @@ from typing import Callable, Optional
 
 from . import keywords as keywords_stage
 from . import media as media_stage
-from . import publish, read, render, structure, workers
+from . import publish, read, render, sitefolder, structure, workers
 from . import themes as themes_stage
 from .config import SiteConfig, load_config, normalize_base_url
 from .errors import SiteError
@@ -51,8 +51,8 @@ SEARCH_CODE = ["search"]
 class BuildOptions:
     content: Path
     out: Path
-    templates: Path
-    static: Path
+    templates: Optional[Path] = None  # the site's own templates/ (overrides the default theme's, file by file)
+    static: Optional[Path] = None  # the site's own static/ (likewise)
     base_url: Optional[str] = None
     keep_going: bool = False  # build the other pages when one fails, and list what failed
     cache: Optional[Path] = None  # the build cache folder (None: a cold build that keeps nothing, as --no-cache)
@@ -283,8 +283,7 @@ class Build:
         self.taxonomy = themes_stage.load_taxonomy(o.content)
         self.kwconfig = keywords_stage.load_config(o.content)
         self.read_context = read.context(o.content, self.taxonomy)
-        if not Path(o.templates).is_dir():
-            raise SiteError(str(o.templates), "template folder not found")
+        self.template_dirs = sitefolder.template_dirs(o.templates)
         self.store = Store(self.cache_dir / "store.sqlite")
         self.notes = self.store.notes
         if self.repair is not None:
@@ -294,9 +293,11 @@ class Build:
         for stray in publish.strays(o.out):
             shutil.rmtree(stray, ignore_errors=True)
         map_salt = files_digest(code_files(*MAP_CODE), self.read_context.salt)
-        reduce_salt = files_digest(code_files(*REDUCE_CODE), files_digest([o.content / "keywords.yaml", o.content / "themes.yaml"]))
-        templates = sorted(p for p in Path(o.templates).rglob("*") if p.is_file())
-        render_salt = files_digest(templates + code_files(*RENDER_CODE), repr(self.config).encode() + reduce_salt)
+        reduce_salt = files_digest(code_files(*REDUCE_CODE), files_digest(
+            [sitefolder.content_file(o.content, "keywords.yaml") or "-", sitefolder.content_file(o.content, "themes.yaml") or "-"]))
+        templates = sitefolder.files_of(self.template_dirs)
+        render_salt = files_digest(list(templates.values()) + code_files(*RENDER_CODE),
+                                   repr((list(templates), self.config)).encode() + reduce_salt)
         search_salt = files_digest(code_files(*SEARCH_CODE), reduce_salt)
         db = self.store.db
         self.store.begin()
@@ -478,7 +479,8 @@ class Build:
             dirty.everything = True
         staging = publish.staging_dir(o.out)
         try:
-            setup = render.Setup(str(self.store.path), self.config, tuple(self.taxonomy.themes), str(o.templates), str(o.static),
+            setup = render.Setup(str(self.store.path), self.config, tuple(self.taxonomy.themes),
+                                 tuple(map(str, self.template_dirs)), tuple(map(str, sitefolder.static_dirs(o.static))),
                                  str(staging), self.render_salt, dirty.everything, str(self.cache_dir / "jinja"),
                                  str(self.cache_dir / "media"))
             (self.cache_dir / "jinja").mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Command line: `lingyuan-site [build|inspect|serve] …` (also `python build.py …`)."""
+"""Command line: `lingyuan-site [build|serve|inspect|new] …` (also `python -m lingyuan_site …` and,
+in this repository, `python build.py …`)."""
 from __future__ import annotations
 
 import argparse
@@ -8,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from . import __version__
 from .build import BuildOptions, build
 from .errors import SiteError
 from .load import load_file
 from .model import Page
 from .parse import parse_page
+from .sitefolder import DEFAULTS
 
 
 DEFAULT_OUT = "public"
@@ -66,11 +69,11 @@ def outline(page: Page) -> str:
 
 def read_with_themes(path: str, content: Optional[str]) -> Page:
     """Parse one page and tag it; keyword IDF is computed over its content folder (the file's
-    own folder when that has a themes.yaml, else ./content), as in a build."""
+    own folder when it holds site.yaml or themes.yaml, else ./content), as in a build."""
     from . import themes
 
     folder = Path(content) if content else Path(path).resolve().parent
-    if not content and not (folder / "themes.yaml").exists():
+    if not content and not any((folder / name).exists() for name in ("site.yaml", "themes.yaml")):
         folder = Path.cwd() / "content"
     page = read_page(path)
     others = []
@@ -97,7 +100,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> BuildOptions:
-    root = Path(args.root)
+    root = Path(args.site) if getattr(args, "site", None) else Path(args.root)
+    if not root.is_dir():
+        raise SiteError(str(root), "site folder not found (a site folder holds content/; start one with `lingyuan-site new DIR`)")
     return BuildOptions(
         content=Path(args.content) if args.content else root / "content",
         out=Path(args.out) if args.out else root / DEFAULT_OUT,
@@ -144,9 +149,42 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_options(args), host="127.0.0.1", port=args.port)
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    """Write a minimal site that builds as it is: content/site.yaml, one sample page, and the two
+    override folders, each with a README line."""
+    import datetime
+
+    target = Path(args.dir)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise SiteError(str(target), "already exists and is not an empty folder; choose a new one")
+    newspaper = args.newspaper.strip()
+    title = (args.title or f"{newspaper}数字档案").strip()
+    if not newspaper or not title:
+        raise SiteError(None, "--newspaper and --title must not be empty")
+    today = datetime.date.today().isoformat()
+    quote = lambda text: json.dumps(text, ensure_ascii=False)  # a YAML string, whatever the text holds
+    fields = {"title": quote(title), "description": quote(f"{newspaper}新闻报道档案：按日期、版面与主题浏览，可全文检索。"),
+              "source": quote(newspaper), "newspaper": newspaper, "date": today}
+    scaffold = DEFAULTS / "new"
+    for src in sorted(p for p in scaffold.rglob("*") if p.is_file()):
+        rel = src.relative_to(scaffold)
+        if rel.name == "sample.md":
+            rel = rel.with_name(f"{today}-sample.md")
+        text = src.read_text(encoding="utf-8")
+        for key, value in fields.items():
+            text = text.replace("{" + key + "}", value)
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        (target / rel).write_text(text, encoding="utf-8")
+    (target / ".gitignore").write_text(f"/{DEFAULT_OUT}/\n/{DEFAULT_OUT}-report.txt\n/.cache/\n", encoding="utf-8")
+    print(f"created a site in {target}: content/site.yaml, content/{today}-sample.md, templates/, static/\n"
+          f"next: cd {target} && lingyuan-site serve")
+    return 0
+
+
 def _add_build_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--content", help="content folder (default: ./content)")
-    p.add_argument("--out", help=f"output folder (default: ./{DEFAULT_OUT})")
+    p.add_argument("--site", help="the site folder, holding content/ and optional templates/ and static/ (default: the current folder)")
+    p.add_argument("--content", help="content folder (default: SITE/content)")
+    p.add_argument("--out", help=f"output folder (default: SITE/{DEFAULT_OUT})")
     p.add_argument("--base-url", dest="base_url", help="where the site is served, e.g. https://example.org/archive/ or /archive/")
     p.add_argument("--keep-going", dest="keep_going", action="store_true", help="build the other pages when one fails, and list what failed (exit status 1)")
     p.add_argument("--no-cache", dest="no_cache", action="store_true", help="ignore the page cache (a cold build)")
@@ -169,8 +207,10 @@ def _positive(text: str) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lingyuan-site", description="Build the Lingyuan news archive.")
+    parser = argparse.ArgumentParser(prog="lingyuan-site", description="Build a static archive of a newspaper's pages, "
+                                     "with full-text Chinese search, from the page texts in a site folder.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--version", action="version", version=f"lingyuan-site {__version__}")
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("inspect", help="print how one page is parsed")
     p.add_argument("file")
@@ -184,15 +224,21 @@ def make_parser() -> argparse.ArgumentParser:
     _add_build_options(p)
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("new", help="start a new site in DIR (a sample page, site.yaml, folders for overrides)")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--newspaper", default="示例日报", help="the newspaper's name (default: 示例日报)")
+    p.add_argument("--title", help="the site's name (default: NEWSPAPER数字档案)")
+    p.set_defaults(func=cmd_new)
     return parser
 
 
 def main(argv: Optional[list[str]] = None, root: Optional[Path] = None) -> int:
-    """`root` is the project folder (content/, templates/, static/ and the default output live
-    there); build.py passes its own folder, the console script uses the current one."""
+    """`root` is the site folder when --site is not given (content/, the optional templates/ and
+    static/, and the default output live there); build.py passes its own folder, the console script
+    and `python -m lingyuan_site` use the current one."""
     parser = make_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a in ("inspect", "build", "serve", "-h", "--help") for a in argv):
+    if not any(a in ("inspect", "build", "serve", "new", "-h", "--help", "--version") for a in argv):
         argv = [a for a in argv if a == "--debug"] + ["build"] + [a for a in argv if a != "--debug"]
     args = parser.parse_args(argv)
     args.root = str(root or Path.cwd())

@@ -37,6 +37,7 @@ from typing import Optional
 from . import segment
 from .errors import SiteError
 from .model import Page, Story
+from .sitefolder import content_file
 from .yamlfile import load_yaml
 
 KEYWORDS_PER_STORY = 3
@@ -94,8 +95,8 @@ class KeywordConfig:
 
 
 def load_config(content: Path) -> KeywordConfig:
-    path = Path(content) / "keywords.yaml"
-    if not path.exists():
+    path = content_file(content, "keywords.yaml")
+    if path is None:
         return KeywordConfig()
     return config_from_dict(load_yaml(path), str(path))
 

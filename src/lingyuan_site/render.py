@@ -27,6 +27,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from .config import SiteConfig
 from .errors import SiteError
 from .publish import Writer
+from .sitefolder import files_of
 from .store import Damaged, pack, unpack
 from .site import (LIST_SIZE, LANDING_SIZE, SiteData, archive_list_pages, day_url, list_pages, month_url, page_groups,
                    tag_year_pages)
@@ -77,8 +78,8 @@ class Setup:
     store: str
     config: SiteConfig
     themes: tuple  # themes.Theme
-    templates: str
-    static: str
+    templates: tuple  # folders, the site's own first (sitefolder.template_dirs)
+    static: tuple  # likewise (sitefolder.static_dirs)
     staging: str
     salt: bytes
     full: bool  # write every file (a cold build)
@@ -90,11 +91,8 @@ class Renderer:
     def __init__(self, setup: Setup, data: SiteData):
         self.setup = setup
         self.data = data
-        self.static = Path(setup.static)
-        if not Path(setup.templates).is_dir():
-            raise SiteError(str(setup.templates), "template folder not found")
         self.env = Environment(
-            loader=FileSystemLoader(str(setup.templates)),
+            loader=FileSystemLoader(list(setup.templates)),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -263,13 +261,9 @@ class Renderer:
         feeds.feed(self, tag)
 
     def task_static(self) -> None:
-        if not self.static.is_dir():
-            return
-        for src in sorted(self.static.rglob("*")):
-            if src.is_file():
-                rel = src.relative_to(self.static).as_posix()
-                data = src.read_bytes()
-                self.writer.write("static", f"static/{rel}", data, lambda d=data: d, "static")
+        for rel, src in files_of([Path(folder) for folder in self.setup.static]).items():
+            data = src.read_bytes()
+            self.writer.write("static", f"static/{rel}", data, lambda d=data: d, "static")
 
 
 def _empty(url: str, year: int):

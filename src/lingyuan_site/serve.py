@@ -171,7 +171,7 @@ def watch(options: BuildOptions, reloader: Reloader) -> object:
 
     observer = Observer()
     for folder in (options.content, options.templates, options.static):
-        if Path(folder).is_dir():
+        if folder is not None and Path(folder).is_dir():
             observer.schedule(OnChange(), str(folder), recursive=True)
     observer.daemon = True
     observer.start()

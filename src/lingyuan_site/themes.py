@@ -20,6 +20,7 @@ from . import keywords as keywords_stage
 from . import segment
 from .errors import SiteError
 from .model import SLUG_RE, Page, Story, ThemeScore
+from .sitefolder import content_file
 from .yamlfile import load_yaml
 
 THEME_KEYS = {"slug", "name", "description", "keywords"}
@@ -52,8 +53,9 @@ class Taxonomy:
 
 
 def load_taxonomy(content: Path) -> Taxonomy:
-    path = Path(content) / "themes.yaml"
-    if not path.exists():
+    """The site's content/themes.yaml, else the package's default themes."""
+    path = content_file(content, "themes.yaml")
+    if path is None:
         return Taxonomy([])
     return taxonomy_from_dict(load_yaml(path), str(path))
 
