@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import parse_text
+from conftest import ROOT, parse_text
 
 # (kind, title, kicker, subtitle, column, section headings, paragraph count per section)
 EXPECTED = {
@@ -309,3 +309,47 @@ def test_fixture_c_gb18030_crlf_interleaved_briefs_cut_on_both_sides():
     ]
     assert seniors.paragraphs[0] == "的课程表已经排定。"
     assert [(w.kind, w.line) for w in page.warnings] == [("interleaved", 43), ("mid-sentence-start", 49)]
+
+
+def _trace(body: str) -> list:
+    from lingyuan_site.load import load_text
+    from lingyuan_site.parse import parse_page
+
+    trace: list = []
+    parse_page(load_text(f"---\ndate: 2023-05\n---\n{body}", "t.md"), trace)
+    return [(line, rule) for line, rule, _ in trace]
+
+
+def test_the_body_rules_are_named_and_each_takes_a_block_somewhere():
+    """parse.BODY_RULES is an ordered table; each rule takes at least one block of the seeds, the
+    fixtures or the two small pages here (which the seeds never need: a ### heading opening a page
+    and a headline printed over two lines without 本报讯)."""
+    from lingyuan_site.load import load_file
+    from lingyuan_site.parse import BODY_RULES, parse_page
+
+    used = set()
+    for path in sorted((ROOT / "content").glob("*.md")) + sorted((ROOT / "tests" / "fixtures" / "pages").glob("*.md")):
+        trace: list = []
+        parse_page(load_file(path), trace)
+        used |= {rule for _, rule, _ in trace}
+    assert _trace("### 百合花海迎客忙\n\n5月16日，花海开园。\n") == [(4, "story_start"), (4, "heading_title"), (6, "paragraph")]
+    assert _trace("百合花海迎客忙\n\n游客人数创新高\n\n5月16日，小城子镇的百合花海正式开园，首批游客在花田间拍照打卡。\n") == [
+        (4, "story_start"), (4, "title_line"), (6, "title_continued"), (8, "paragraph")]
+    used |= {"heading_title", "title_continued"}
+    assert [name for name, _ in BODY_RULES if name not in used] == []
+    assert [name for name, _ in BODY_RULES][-1] == "paragraph"  # the rule that takes whatever is left
+
+
+def test_inspect_explain_names_the_rule_for_each_block():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "inspect", "--explain", str(ROOT / "content" / "2022-02-jiaya-fenjin.md")],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "——— 新稿件（第6行）"
+    assert [line.split(None, 2) for line in lines[1:5]] == [
+        ["6", "title_line", "凌源市：加压奋进当好朝阳振兴先锋队"], ["8", "byline", "本报记者 张旭"],
+        ["10", "slogan", "聚焦高质量聚力项目年"], ["15", "data_box", "数说2021"]]
+    assert ["44", "section_heading", "挂图作战 全力跑出项目建设新速度"] in [line.split(None, 2) for line in lines]

@@ -89,7 +89,31 @@ def read_with_themes(path: str, content: Optional[str]) -> Page:
     return page
 
 
+def explain(path: str) -> str:
+    """Which rule took each block of the page (parse.BODY_RULES and the story starts), in order."""
+    from .parse import parse_page
+
+    trace: list = []
+    parse_page(load_file(path), trace)
+    width = max((len(rule) for _, rule, _ in trace), default=0)
+    out, started = [], False
+    for line, rule, text in trace:
+        if rule in ("story_start", "story_start:photo"):  # a marker: the block's own rule follows
+            out.append(f"——— 新稿件（第{line}行{'，图说下的新标题' if rule.endswith('photo') else ''}）")
+            started = True
+            continue
+        if rule.startswith("story_start:") and not started:
+            out.append(f"——— 新稿件（第{line}行）")
+        started = rule.startswith("story_start:")
+        text = text.replace("\n", " ⏎ ")
+        out.append(f"{line:>5}  {rule:<{width}}  {text[:30]}{'…' if len(text) > 30 else ''}")
+    return "\n".join(out)
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
+    if args.explain:
+        print(explain(args.file))
+        return 0
     page = read_with_themes(args.file, args.content)
     if args.json:
         json.dump(page.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
@@ -215,6 +239,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("inspect", help="print how one page is parsed")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the parsed page as JSON")
+    p.add_argument("--explain", action="store_true", help="print which parser rule took each block (parse.BODY_RULES)")
     p.add_argument("--content", help="content folder for themes.yaml, dict.txt and keyword statistics")
     p.set_defaults(func=cmd_inspect)
     p = sub.add_parser("build", help="build the site (the default command)")

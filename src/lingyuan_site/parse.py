@@ -362,8 +362,9 @@ class StoryDraft:
 
 # ---------------------------------------------------------------------------- the page parser
 class PageParser:
-    def __init__(self, page: Page):
+    def __init__(self, page: Page, trace: Optional[list] = None):
         self.page = page
+        self.trace = trace  # (line, rule name, text) of each block, when asked (inspect --explain)
         self.stories: list[StoryDraft] = []
         self.markup: list[Frag] = []
         self.removed: list[Frag] = []
@@ -372,6 +373,10 @@ class PageParser:
 
     def warn(self, kind: str, message: str, line: Optional[int]) -> None:
         self.page.warnings.append(PageWarning(kind, message, line))
+
+    def explain(self, block: Block, rule: str) -> None:
+        if self.trace is not None:
+            self.trace.append((block.line, rule, block.text))
 
     # -- segmentation ----------------------------------------------------------
     def parse(self) -> Page:
@@ -388,16 +393,25 @@ class PageParser:
             col = column_of(block)
             if col:
                 column = self._column(block, col)
+                self.explain(block, "column")
                 cur = None
                 i += 1
                 continue
             if block.kind == "p" and block.single and PAGE_CREDIT_RE.match(block.text):
                 self.credits.append(block.lines[0])
+                self.explain(block, "page_credit")
                 i += 1
                 continue
             if i in starts:
                 cur = StoryDraft(block.line, column)
                 self.stories.append(cur)
+                kicker, title = starts[i]
+                if not (kicker or title):
+                    self.explain(block, "story_start")  # a 本报讯 paragraph with no headline above it
+                for k in kicker:
+                    self.explain(blocks[k], "story_start:kicker")
+                for t in title:
+                    self.explain(blocks[t], "story_start:headline")
                 nxt = self._header(cur, blocks, i, starts[i])
                 if nxt == i:  # a 本报讯 paragraph with no headline above it
                     self._body(cur, blocks, i, starts)
@@ -405,6 +419,7 @@ class PageParser:
                 i = nxt
                 continue
             if cur is None or self._photo_story_starts(cur, column, blocks, i):
+                self.explain(block, "story_start:photo" if cur is not None else "story_start")
                 cur = StoryDraft(block.line, column)
                 self.stories.append(cur)
             self._body(cur, blocks, i, starts)
@@ -491,105 +506,15 @@ class PageParser:
         return i in starts or bool(column_of(block)) or (block.kind == "p" and block.single and bool(PAGE_CREDIT_RE.match(block.text)))
 
     def _body(self, story: StoryDraft, blocks: list[Block], i: int, starts) -> None:
+        """Give a block inside a story to the first rule of BODY_RULES that takes it."""
         block = blocks[i]
-        text = block.text
-        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        has_body = bool(story.summary) or any(sec.paras for sec in story.sections)
-        pending, story.pending_photo = story.pending_photo, None
-        if block.kind == "p" and block.single and PHOTO_RE.match(text):
-            self._photo(story, block)
-            return
-        if pending is not None and block.kind == "p" and block.single and self._photo_caption(pending, block):
-            return
-        # data box: 数说 2021, then label / value blocks
-        if story.mode == "data":
-            if is_data_block(block):
-                self._data_items(story, block.lines)
+        at = At(story, block, block.text, blocks[i + 1] if i + 1 < len(blocks) else None,
+                bool(story.summary) or any(sec.paras for sec in story.sections), story.pending_photo, blocks, i, starts)
+        story.pending_photo = None
+        for name, rule in BODY_RULES:
+            if rule(self, at):
+                self.explain(block, name)
                 return
-            story.mode = None
-        if block.kind == "h":
-            story.mode = None
-            if not story.title and not has_body:
-                story.title.extend(block.lines)
-                story.titled_by_heading = True
-                story.line = block.line
-            else:
-                story.sections.append(SectionDraft(block.lines[0], line=block.line))
-            return
-        if is_caption(block):
-            self._caption(story, block)
-            return
-        if block.single and PHOTO_CREDIT_RE.match(text):
-            self._photo_credit(story, block.lines[0])
-            return
-        if block.single and BYLINE_RE.match(text):
-            story.byline.append(block.lines[0])
-            return
-        if text.startswith(SUMMARY_LABEL) and not story.summary:
-            rest, label = run_slice(block.lines[0], 0, len(SUMMARY_LABEL))
-            self.markup.extend(label)
-            rest = _strip(rest)
-            if rest and rest[0].text[:1] in "：:":
-                rest, colon = run_slice(rest, 0, 1)
-                self.markup.extend(colon)
-                rest = _strip(rest)
-            runs = ([rest] if rest else []) + list(block.lines[1:])
-            if runs:  # inline: 核心提示 发展是第一要务……
-                story.summary.append(Para([f for r in runs for f in r]))
-            else:
-                story.mode = "summary"
-            return
-        if is_data_start(block):
-            story.data_title.extend(block.lines[:1])
-            rest = block.lines[1:]
-            if rest and re.match(r"^\d{4}$", run_text(rest[0])):
-                story.data_title.append(rest[0])
-                rest = rest[1:]
-            if rest:
-                self._data_items(story, rest)
-            story.mode = "data"
-            return
-        if is_slogan(block) and not has_body:
-            story.slogans.extend(block.lines)
-            return
-        if SUBTITLE_RE.match(text) and not has_body and story.title:
-            story.subtitle.extend(block.lines)
-            return
-        if block.single and not story.title and not has_body and is_headline_like(text):
-            story.title.extend(block.lines)
-            story.line = block.line
-            return
-        if (
-            block.single
-            and story.title
-            and not story.titled_by_heading
-            and not has_body
-            and not (story.sections or story.captions or story.subtitle or story.byline)
-            and is_headline_like(text)
-            and nxt is not None
-            and nxt.kind == "p"
-        ):
-            story.title.extend(block.lines)  # a headline printed over two lines
-            return
-        if block.single and self._is_story_end(blocks, i + 1, starts) and NAMES_RE.match(text) and story.paras:
-            story.byline.append(block.lines[0])  # authors' names at the end: 李永诚 李国恩
-            return
-        last = story.last_para() if story.mode != "summary" else (story.summary[-1] if story.summary else None)
-        if (
-            block.single
-            and is_section_heading_like(text)
-            and has_body
-            and nxt is not None
-            and nxt.kind == "p"
-            and not is_section_heading_like(nxt.text)
-            and (last is None or nz.ends_sentence(last.text) or nz.ends_softly(last.text))
-        ):
-            story.mode = None
-            story.sections.append(SectionDraft(block.lines[0], line=block.line))
-            return
-        if is_dateline(block):
-            story.has_dateline = True
-        story.add_para([f for r in block.lines for f in r])
 
     def _caption(self, story: StoryDraft, block: Block) -> None:
         run = block.lines[0]
@@ -892,6 +817,228 @@ class PageParser:
         return page
 
 
+# ---------------------------------------------------------------------------- body rules
+@dataclass
+class At:
+    """What a body rule sees: the block, the story it falls in, and the page around it."""
+
+    story: StoryDraft
+    block: Block
+    text: str
+    nxt: Optional[Block]  # the next block, if any
+    has_body: bool  # the story has 核心提示 or paragraphs already
+    pending: Optional[PhotoDraft]  # a photo (![…](…)) just before, waiting for its caption
+    blocks: list
+    i: int
+    starts: dict  # PageParser._story_starts
+
+
+def rule_photo(p: "PageParser", at: At) -> bool:
+    """![说明](photo.jpg) on a line of its own."""
+    if at.block.kind == "p" and at.block.single and PHOTO_RE.match(at.text):
+        p._photo(at.story, at.block)
+        return True
+    return False
+
+
+def rule_photo_caption(p: "PageParser", at: At) -> bool:
+    """The caption line right under a photo."""
+    return at.pending is not None and at.block.kind == "p" and at.block.single and p._photo_caption(at.pending, at.block)
+
+
+def rule_data_item(p: "PageParser", at: At) -> bool:
+    """Inside a data box (数说 2021): a label / value block; anything else ends the box."""
+    if at.story.mode == "data":
+        if is_data_block(at.block):
+            p._data_items(at.story, at.block.lines)
+            return True
+        at.story.mode = None
+    return False
+
+
+def rule_heading_title(p: "PageParser", at: At) -> bool:
+    """A markdown heading before any text: the story's title."""
+    story = at.story
+    if at.block.kind == "h" and not story.title and not at.has_body:
+        story.mode = None
+        story.title.extend(at.block.lines)
+        story.titled_by_heading = True
+        story.line = at.block.line
+        return True
+    return False
+
+
+def rule_heading_section(p: "PageParser", at: At) -> bool:
+    """Any other markdown heading (### 小标题): a new section."""
+    if at.block.kind == "h":
+        at.story.mode = None
+        at.story.sections.append(SectionDraft(at.block.lines[0], line=at.block.line))
+        return True
+    return False
+
+
+def rule_caption(p: "PageParser", at: At) -> bool:
+    """A short line ending in a photographer's credit (…… 本报记者 张旭 摄) or （资料片）."""
+    if is_caption(at.block):
+        p._caption(at.story, at.block)
+        return True
+    return False
+
+
+def rule_photo_credit(p: "PageParser", at: At) -> bool:
+    """A credit line alone: 本报记者 张旭 摄."""
+    if at.block.single and PHOTO_CREDIT_RE.match(at.text):
+        p._photo_credit(at.story, at.block.lines[0])
+        return True
+    return False
+
+
+def rule_byline(p: "PageParser", at: At) -> bool:
+    """本报记者 王丽 通讯员 李强."""
+    if at.block.single and BYLINE_RE.match(at.text):
+        at.story.byline.append(at.block.lines[0])
+        return True
+    return False
+
+
+def rule_summary(p: "PageParser", at: At) -> bool:
+    """核心提示, inline (核心提示：……) or as a label over the paragraphs that follow."""
+    story, block = at.story, at.block
+    if not at.text.startswith(SUMMARY_LABEL) or story.summary:
+        return False
+    rest, label = run_slice(block.lines[0], 0, len(SUMMARY_LABEL))
+    p.markup.extend(label)
+    rest = _strip(rest)
+    if rest and rest[0].text[:1] in "：:":
+        rest, colon = run_slice(rest, 0, 1)
+        p.markup.extend(colon)
+        rest = _strip(rest)
+    runs = ([rest] if rest else []) + list(block.lines[1:])
+    if runs:  # inline: 核心提示 发展是第一要务……
+        story.summary.append(Para([f for r in runs for f in r]))
+    else:
+        story.mode = "summary"
+    return True
+
+
+def rule_data_box(p: "PageParser", at: At) -> bool:
+    """数说 (and a year) opening a data box; label / value lines may follow in the same block."""
+    if not is_data_start(at.block):
+        return False
+    story = at.story
+    story.data_title.extend(at.block.lines[:1])
+    rest = at.block.lines[1:]
+    if rest and re.match(r"^\d{4}$", run_text(rest[0])):
+        story.data_title.append(rest[0])
+        rest = rest[1:]
+    if rest:
+        p._data_items(story, rest)
+    story.mode = "data"
+    return True
+
+
+def rule_slogan(p: "PageParser", at: At) -> bool:
+    """Decorative slogan lines before the text."""
+    if is_slogan(at.block) and not at.has_body:
+        at.story.slogans.extend(at.block.lines)
+        return True
+    return False
+
+
+def rule_subtitle(p: "PageParser", at: At) -> bool:
+    """——副题 under the title, before the text."""
+    if SUBTITLE_RE.match(at.text) and not at.has_body and at.story.title:
+        at.story.subtitle.extend(at.block.lines)
+        return True
+    return False
+
+
+def rule_title_line(p: "PageParser", at: At) -> bool:
+    """A headline-like line in a story that has neither title nor text yet."""
+    story = at.story
+    if at.block.single and not story.title and not at.has_body and is_headline_like(at.text):
+        story.title.extend(at.block.lines)
+        story.line = at.block.line
+        return True
+    return False
+
+
+def rule_title_continued(p: "PageParser", at: At) -> bool:
+    """The second line of a headline printed over two lines (not after a ## title)."""
+    story = at.story
+    if (
+        at.block.single
+        and story.title
+        and not story.titled_by_heading
+        and not at.has_body
+        and not (story.sections or story.captions or story.subtitle or story.byline)
+        and is_headline_like(at.text)
+        and at.nxt is not None
+        and at.nxt.kind == "p"
+    ):
+        story.title.extend(at.block.lines)
+        return True
+    return False
+
+
+def rule_closing_names(p: "PageParser", at: At) -> bool:
+    """Authors' names on the story's last line: 李永诚 李国恩."""
+    if at.block.single and p._is_story_end(at.blocks, at.i + 1, at.starts) and NAMES_RE.match(at.text) and at.story.paras:
+        at.story.byline.append(at.block.lines[0])
+        return True
+    return False
+
+
+def rule_section_heading(p: "PageParser", at: At) -> bool:
+    """A short bare line between finished sentences, followed by text: a section heading."""
+    story, nxt = at.story, at.nxt
+    last = story.last_para() if story.mode != "summary" else (story.summary[-1] if story.summary else None)
+    if (
+        at.block.single
+        and is_section_heading_like(at.text)
+        and at.has_body
+        and nxt is not None
+        and nxt.kind == "p"
+        and not is_section_heading_like(nxt.text)
+        and (last is None or nz.ends_sentence(last.text) or nz.ends_softly(last.text))
+    ):
+        story.mode = None
+        story.sections.append(SectionDraft(at.block.lines[0], line=at.block.line))
+        return True
+    return False
+
+
+def rule_paragraph(p: "PageParser", at: At) -> bool:
+    """Everything else is text: a paragraph (of 核心提示 while that is open)."""
+    if is_dateline(at.block):
+        at.story.has_dateline = True
+    at.story.add_para([f for r in at.block.lines for f in r])
+    return True
+
+
+# The order is the parser's judgement: the first rule that takes a block wins (markdown-it-py's
+# rule chain). `inspect --explain` names the rule that took each block.
+BODY_RULES = (
+    ("photo", rule_photo),
+    ("photo_caption", rule_photo_caption),
+    ("data_item", rule_data_item),
+    ("heading_title", rule_heading_title),
+    ("heading_section", rule_heading_section),
+    ("caption", rule_caption),
+    ("photo_credit", rule_photo_credit),
+    ("byline", rule_byline),
+    ("summary", rule_summary),
+    ("data_box", rule_data_box),
+    ("slogan", rule_slogan),
+    ("subtitle", rule_subtitle),
+    ("title_line", rule_title_line),
+    ("title_continued", rule_title_continued),
+    ("closing_names", rule_closing_names),
+    ("section_heading", rule_section_heading),
+    ("paragraph", rule_paragraph),
+)
+
+
 def _kind(draft: StoryDraft, story: Story) -> str:
     if draft.column is not None and draft.column.is_photo:
         return PHOTO
@@ -931,9 +1078,9 @@ def _shares_piece(text: str, title: str, n: int) -> bool:
     return any(" " not in title[i : i + n] and title[i : i + n] in text for i in range(len(title) - n + 1))
 
 
-def parse_page(raw: RawPage) -> Page:
+def parse_page(raw: RawPage, trace: Optional[list] = None) -> Page:
     """A loaded page → the model: normalise its lines, then find its stories, columns, credits,
-    warnings and ledger."""
+    warnings and ledger. `trace`, a list, receives (line, rule, text) for each block in order."""
     meta = raw.meta
     page = Page(
         path=raw.path,
@@ -952,4 +1099,4 @@ def parse_page(raw: RawPage) -> Page:
         first_line=raw.first_line,
     )
     page.warnings.extend(PageWarning(kind, message, line) for kind, message, line in raw.warnings)
-    return PageParser(page).parse()
+    return PageParser(page, trace).parse()
