@@ -4,6 +4,7 @@ writes only what the edit touches."""
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import shutil
@@ -108,3 +109,27 @@ def test_a_rebuild_with_nothing_changed_reads_and_writes_nothing(archive, tmp_pa
     again = build_into(content, tmp_path / "site", tmp_path / "cache")
     assert again.cache == {"hits": first.cache["misses"], "misses": 0, "written": 0, "kept": len(first.files)}
     assert again.search["written"] == 0 and again.media["encoded"] == []
+
+
+@pytest.mark.parametrize("case", ["other dictionary, other names", "same dictionary, same names"])
+def test_one_cache_for_two_content_folders(tmp_path, case):
+    """`--content` pointing at another folder with the same cache (the default cache is the
+    project's): the store starts that folder afresh. When the dictionaries differed it used to
+    keep the first folder's pages in its site tables (the records naming them had been dropped),
+    and render failed with an internal error; with the same names, sizes and times in both folders
+    it took the first folder's page for the second's."""
+    first, second = tmp_path / "a" / "content", tmp_path / "b" / "content"
+    names = ("a.md", "b.md") if case.startswith("other") else ("p.md", "p.md")
+    for folder, name, title in ((first, names[0], "城区新建口袋公园"), (second, names[1], "乡村公路通到家门")):
+        folder.mkdir(parents=True)
+        (folder / name).write_text(f"---\ndate: 2022-04\n---\n## {title}\n\n**本报讯** 正文一句话。\n", encoding="utf-8")
+    if case.startswith("other"):
+        (second / "dict.txt").write_text("口袋公园 300 n\n", encoding="utf-8")
+    else:
+        stamp = (first / "p.md").stat().st_mtime_ns
+        os.utime(second / "p.md", ns=(stamp, stamp))  # same name, size and time: only the folder differs
+    build_into(first, tmp_path / "site", tmp_path / "cache")
+    shared = build_into(second, tmp_path / "site", tmp_path / "cache")
+    cold = build_into(second, tmp_path / "cold", None)
+    assert [e.title for e in shared.site.stories] == ["乡村公路通到家门"]
+    assert digest(tmp_path / "site") == digest(tmp_path / "cold") and cold.cache["misses"] == 1

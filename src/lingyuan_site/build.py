@@ -292,7 +292,8 @@ class Build:
             self.notes.append(f"a build interrupted while publishing {o.out} was completed")
         for stray in publish.strays(o.out):
             shutil.rmtree(stray, ignore_errors=True)
-        map_salt = files_digest(code_files(*MAP_CODE), self.read_context.salt)
+        # the store belongs to one content folder: another one (same cache) is read afresh
+        map_salt = files_digest(code_files(*MAP_CODE), self.read_context.salt + str(o.content.resolve()).encode())
         reduce_salt = files_digest(code_files(*REDUCE_CODE), files_digest(
             [sitefolder.content_file(o.content, "keywords.yaml") or "-", sitefolder.content_file(o.content, "themes.yaml") or "-"]))
         templates = sitefolder.files_of(self.template_dirs)
@@ -301,10 +302,13 @@ class Build:
         search_salt = files_digest(code_files(*SEARCH_CODE), reduce_salt)
         db = self.store.db
         self.store.begin()
-        if self.store.get("map_salt") != map_salt:
+        reread = self.store.get("map_salt") != map_salt
+        if reread:
             db.execute("DELETE FROM sources")
             self.store.set("map_salt", map_salt)
-        self.reduce_all = self.store.get("reduce_salt") != reduce_salt
+        # Every page is read again when the map salt changed; the site tables are then derived
+        # afresh too, since the records that named the pages now gone have been dropped with them.
+        self.reduce_all = reread or self.store.get("reduce_salt") != reduce_salt
         if self.reduce_all:
             for table in ("pages", "stories", "tags", "related", "kwcand", "kwdf", "keywords", "counts"):
                 db.execute(f"DELETE FROM {table}")
