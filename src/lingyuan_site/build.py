@@ -295,7 +295,7 @@ class Build:
         # the store belongs to one content folder: another one (same cache) is read afresh
         map_salt = files_digest(code_files(*MAP_CODE), self.read_context.salt + str(o.content.resolve()).encode())
         reduce_salt = files_digest(code_files(*REDUCE_CODE), files_digest(
-            [sitefolder.content_file(o.content, "keywords.yaml") or "-", sitefolder.content_file(o.content, "themes.yaml") or "-"]))
+            [p for p in (sitefolder.content_file(o.content, n) for n in ("keywords.yaml", "themes.yaml")) if p]))
         templates = sitefolder.files_of(self.template_dirs)
         render_salt = files_digest(list(templates.values()) + code_files(*RENDER_CODE),
                                    repr((list(templates), self.config)).encode() + reduce_salt)

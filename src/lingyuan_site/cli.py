@@ -95,16 +95,13 @@ def explain(path: str) -> str:
 
     trace: list = []
     parse_page(load_file(path), trace)
-    width = max((len(rule) for _, rule, _ in trace), default=0)
-    out, started = [], False
+    markers = ("story_start", "story_start:photo")  # where a story begins; the block's own rule follows
+    width = max((len(rule) for _, rule, _ in trace if rule not in markers), default=0)
+    out = []
     for line, rule, text in trace:
-        if rule in ("story_start", "story_start:photo"):  # a marker: the block's own rule follows
-            out.append(f"——— 新稿件（第{line}行{'，图说下的新标题' if rule.endswith('photo') else ''}）")
-            started = True
+        if rule in markers:
+            out.append(f"——— 新稿件（第{line}行{'，图说下的新标题' if rule == 'story_start:photo' else ''}）")
             continue
-        if rule.startswith("story_start:") and not started:
-            out.append(f"——— 新稿件（第{line}行）")
-        started = rule.startswith("story_start:")
         text = text.replace("\n", " ⏎ ")
         out.append(f"{line:>5}  {rule:<{width}}  {text[:30]}{'…' if len(text) > 30 else ''}")
     return "\n".join(out)

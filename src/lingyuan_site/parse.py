@@ -406,8 +406,7 @@ class PageParser:
                 cur = StoryDraft(block.line, column)
                 self.stories.append(cur)
                 kicker, title = starts[i]
-                if not (kicker or title):
-                    self.explain(block, "story_start")  # a 本报讯 paragraph with no headline above it
+                self.explain(block, "story_start")
                 for k in kicker:
                     self.explain(blocks[k], "story_start:kicker")
                 for t in title:

@@ -28,7 +28,7 @@ from .config import SiteConfig
 from .errors import SiteError
 from .publish import Writer
 from .sitefolder import files_of
-from .store import Damaged, pack, unpack
+from .store import Damaged, pack, unpack, value_of
 from .site import (LIST_SIZE, LANDING_SIZE, SiteData, archive_list_pages, day_url, list_pages, month_url, page_groups,
                    tag_year_pages)
 from .structure import Dirty, date_of_key
@@ -276,8 +276,7 @@ def _previous(data: SiteData):
     db = data.db
 
     def previous(path: str) -> Optional[bytes]:
-        row = db.execute("SELECT digest FROM outputs WHERE path=?", (path,)).fetchone()
-        return row[0] if row else None
+        return value_of(db, "SELECT digest FROM outputs WHERE path=?", (path,))
 
     return previous
 

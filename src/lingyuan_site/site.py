@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 from .config import SiteConfig
 from .model import Page, PageDate
-from .store import Store
+from .store import Store, value_of
 from .structure import date_folder, date_of_key
 
 LIST_SIZE = 60  # stories on one list page, at most (a 版面 with more is split)
@@ -147,20 +147,16 @@ class SiteData:
         return [r[0] for r in self.db.execute("SELECT key FROM stories WHERE page=? ORDER BY idx", (path,))]
 
     def story_before(self, ordv: str) -> Optional[str]:
-        row = self.db.execute("SELECT key FROM stories WHERE ord<? ORDER BY ord DESC LIMIT 1", (ordv,)).fetchone()
-        return row[0] if row else None
+        return value_of(self.db, "SELECT key FROM stories WHERE ord<? ORDER BY ord DESC LIMIT 1", (ordv,))
 
     def story_after(self, ordv: str) -> Optional[str]:
-        row = self.db.execute("SELECT key FROM stories WHERE ord>? ORDER BY ord LIMIT 1", (ordv,)).fetchone()
-        return row[0] if row else None
+        return value_of(self.db, "SELECT key FROM stories WHERE ord>? ORDER BY ord LIMIT 1", (ordv,))
 
     def page_before(self, ordv: str) -> Optional[str]:
-        row = self.db.execute("SELECT path FROM pages WHERE ord<? ORDER BY ord DESC LIMIT 1", (ordv,)).fetchone()
-        return row[0] if row else None
+        return value_of(self.db, "SELECT path FROM pages WHERE ord<? ORDER BY ord DESC LIMIT 1", (ordv,))
 
     def page_after(self, ordv: str) -> Optional[str]:
-        row = self.db.execute("SELECT path FROM pages WHERE ord>? ORDER BY ord LIMIT 1", (ordv,)).fetchone()
-        return row[0] if row else None
+        return value_of(self.db, "SELECT path FROM pages WHERE ord>? ORDER BY ord LIMIT 1", (ordv,))
 
     def same_date(self, daykey: int) -> list[PageRow]:
         return [_page(r) for r in self.db.execute(f"SELECT {PAGE_COLUMNS} FROM pages WHERE daykey=? ORDER BY ord", (daykey,))]

@@ -202,6 +202,12 @@ def rows_of(db: sqlite3.Connection, sql: str, values: Iterable) -> list:
     return out
 
 
+def value_of(db: sqlite3.Connection, sql: str, args: tuple = ()):
+    """The first column of the first row of `sql`, or None when there is no row."""
+    row = db.execute(sql, args).fetchone()
+    return row[0] if row else None
+
+
 class Damaged(Exception):
     pass
 

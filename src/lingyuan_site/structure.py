@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Optional
 from . import keywords as keywords_stage
 from .errors import SiteError
 from .model import SLUG_RE, Page, PageDate
-from .store import Store, rows_of
+from .store import Store, rows_of, value_of
 from . import cards
 
 MAX_SLUG_SYLLABLES = 8
@@ -344,12 +344,10 @@ class Reduce:
         return {r[0] for r in self._rows_of("SELECT key FROM stories WHERE key IN ({})", keys)}
 
     def _ord(self, key: str) -> Optional[str]:
-        row = self.db.execute("SELECT ord FROM stories WHERE key=?", (key,)).fetchone()
-        return row[0] if row else None
+        return value_of(self.db, "SELECT ord FROM stories WHERE key=?", (key,))
 
     def _page_ord(self, path: str) -> Optional[str]:
-        row = self.db.execute("SELECT ord FROM pages WHERE path=?", (path,)).fetchone()
-        return row[0] if row else None
+        return value_of(self.db, "SELECT ord FROM pages WHERE path=?", (path,))
 
     # -- URLs --------------------------------------------------------------------
     def _check_page_slugs(self) -> None:
