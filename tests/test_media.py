@@ -284,6 +284,35 @@ def test_on_a_wide_screen_the_whole_scan_is_in_view(photo_site, browser):
         srv.close()
 
 
+@pytest.mark.parametrize("width, height", [(390, 844), (1280, 800)])
+def test_the_scan_has_its_place_before_it_loads(photo_site, browser, width, height):
+    """Nothing on a page view moves when the scan arrives: with the image requests held, the
+    scan's box and the caption under it already stand where they will be (it used to be 0 × 0,
+    and the caption and stories jumped by the scan's height: Lighthouse's layout shift 0.27)."""
+    _, out, result = photo_site
+    srv = _Server(out, "/archive/")
+    held = []
+    try:
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        page = ctx.new_page()
+        page.route("**/media/**", lambda route: held.append(route))
+        page.goto(srv.url + result.site.pages[0].url, wait_until="domcontentloaded")
+        box = "(() => { const r = document.querySelector('.scan-image').getBoundingClientRect(); " \
+              "return [r.width, r.height, document.querySelector('.scan figcaption').getBoundingClientRect().top, " \
+              "document.querySelector('.scan-image').complete]; })()"
+        *before, loaded = page.evaluate(box)
+        assert held and not loaded and before[1] > 300
+        for route in held:
+            route.continue_()
+        page.unroute("**/media/**")
+        page.wait_for_function("document.querySelector('.scan-image').complete && document.querySelector('.scan-image').naturalWidth > 0")
+        *after, loaded = page.evaluate(box)
+        assert after == pytest.approx(before, abs=0.5)
+        ctx.close()
+    finally:
+        srv.close()
+
+
 @pytest.mark.parametrize("title, limit", [
     ("麦收", 120),  # a 4000 × 3000 photo, as the bench attaches to each story: the issue's budget
     ("凌河湿地迎来候鸟季", 140),  # opens with a tall portrait, and a second photo within Chromium's lazy-load distance
