@@ -109,6 +109,50 @@ def child(code: str, *args, peak: Optional[list] = None) -> str:
     return out.strip().splitlines()[-1]
 
 
+def serve_reload(content: Path, out: Path, cache: Path, times: int = 3) -> list:
+    """Save-to-reload of one page under `serve` (issue 18): start the preview server on the built
+    site, listen to its reload events as a browser does, append a sentence to a page and time the
+    save until the reload event arrives. Returns the seconds of each of `times` saves."""
+    import http.client
+    import socket
+    import threading
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code = ("import sys; sys.path.insert(0, sys.argv[1] + '/src'); from lingyuan_site.cli import main; "
+            "sys.exit(main(sys.argv[2:]))")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(ROOT), "serve", "--content", str(content), "--out", str(out),
+                             "--cache-dir", str(cache), "--templates", str(ROOT / "templates"), "--static", str(ROOT / "static"),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:
+            if "serving http" in line:
+                break
+        else:
+            raise SystemExit("serve did not start")
+        threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # (keep its pipe drained)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        conn.request("GET", "/__livereload")
+        events = conn.getresponse()
+        assert events.readline().startswith(b": connected")
+        events.readline()
+        seconds = []
+        page = content / "page-00002.md"
+        for i in range(times):
+            time.sleep(1.0)  # (past the debounce of the last save)
+            started = time.perf_counter()
+            page.write_text(page.read_text(encoding="utf-8") + f"\n预览第{i + 1}次修改。\n", encoding="utf-8")
+            while not events.readline().startswith(b"event: reload"):
+                pass
+            seconds.append(time.perf_counter() - started)
+        conn.close()
+        return seconds
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def size_of(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -210,6 +254,9 @@ def main() -> None:
         print(f"rebuild after one page changed: {warm['total']:.2f} s = {warm['total'] / cold['total']:.2f} x cold "
               f"(page cache: {warm['cache'].get('hits', 0)} hits, {warm['cache'].get('misses', 0)} miss)")
         print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in warm["timings"].items() if k != "total"))
+        reloads = serve_reload(content, out, cache)
+        print(f"serve, save to reload of one page: {', '.join(f'{x:.2f}' for x in reloads)} s "
+              f"(median {sorted(reloads)[1]:.2f} s; three saves, debounce included)")
         print(f"peak memory: {peak[0]:.0f} MB for the build and its workers together (PSS, sampled; "
               f"RSS summed per process {peak[1]:.0f} MB, counting pages a forked worker shares twice); "
               f"build process {cold['rss_mb']:.0f} MB, worker processes {cold['children_rss_mb']:.0f} MB each at most")

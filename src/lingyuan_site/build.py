@@ -232,6 +232,7 @@ class Build:
         self.failures: list = []
         self.hook = options.hook or _kill_hook(os.environ.get("LINGYUAN_KILL_AT"))
         self.repair: Optional[Callable] = None  # run on the store once it is open
+        self._content_display: Optional[str] = None
 
     def run_after(self, repair: Callable) -> "BuildResult":
         self.repair = repair
@@ -448,7 +449,11 @@ class Build:
         self.reduce_step.remove(key)
 
     def _display(self, key: str) -> str:
-        return display_path(self.o.content / key)
+        """How messages name the page `key` (the content folder resolved once: a build names
+        every page with a warning in its report, and resolving each would cost a walk of its path)."""
+        if self._content_display is None:
+            self._content_display = display_path(self.o.content)
+        return key if self._content_display == "." else f"{self._content_display}/{key}"
 
     # -- 4. reduce -------------------------------------------------------------------
     def reduce(self) -> structure.Dirty:
