@@ -12,6 +12,8 @@ build's own.
                                                      eight labelled pages a day, see generate.py)
     python bench/bench_build.py [N ...] --photos     (issue 17; default N 200: a 4000 × 3000 JPEG in
                                                      every story, see generate.py)
+    python bench/bench_build.py [N ...] --no-extras  (the build figures only: no serve, no site
+                                                     figures, no Pagefind; for the largest sizes)
 
 With --photos it prints, instead of the search figures: the cold build time each photo adds (the
 same pages built without photos in the same run), the photos a rebuild re-encodes after one page
@@ -254,14 +256,19 @@ def main() -> None:
         print(f"rebuild after one page changed: {warm['total']:.2f} s = {warm['total'] / cold['total']:.2f} x cold "
               f"(page cache: {warm['cache'].get('hits', 0)} hits, {warm['cache'].get('misses', 0)} miss)")
         print("  stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in warm["timings"].items() if k != "total"))
-        reloads = serve_reload(content, out, cache)
-        print(f"serve, save to reload of one page: {', '.join(f'{x:.2f}' for x in reloads)} s "
-              f"(median {sorted(reloads)[1]:.2f} s; three saves, debounce included)")
+        extras = "--no-extras" not in sys.argv
+        if extras:
+            reloads = serve_reload(content, out, cache)
+            print(f"serve, save to reload of one page: {', '.join(f'{x:.2f}' for x in reloads)} s "
+                  f"(median {sorted(reloads)[1]:.2f} s; three saves, debounce included)")
         print(f"peak memory: {peak[0]:.0f} MB for the build and its workers together (PSS, sampled; "
               f"RSS summed per process {peak[1]:.0f} MB, counting pages a forked worker shares twice); "
               f"build process {cold['rss_mb']:.0f} MB, worker processes {cold['children_rss_mb']:.0f} MB each at most")
         print(f"output: {cold['files']:,} files, {size_of(out) / 1e6:.1f} MB; search index {cold['compact'] / 1e6:.1f} MB "
               f"uncompressed in {cold['shards']} shards, {size_of(out / 'search') / 1e6:.1f} MB on disk")
+        if not extras:
+            shutil.rmtree(tmp, ignore_errors=True)
+            continue
         from site_figures import describe, figures
 
         print(describe(figures(out)) + " (targets: at most 150 KB, at most 60)")

@@ -335,6 +335,7 @@ def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
     import shutil
 
     from lingyuan_site.build import BuildOptions, build
+    from lingyuan_site.store import reseal
 
     cache = tmp_path / "cache"
     content = tmp_path / "content"
@@ -342,9 +343,12 @@ def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
     options = dict(content=content, templates=ROOT / "templates", static=ROOT / "static")
     first = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
     # a same-length edit inside every page's record, and in every compiled template
-    with sqlite3.connect(first.store_path) as db:
+    db = sqlite3.connect(first.store_path)
+    with db:
         for path, record in db.execute("SELECT path, record FROM sources").fetchall():
             db.execute("UPDATE sources SET record=? WHERE path=?", (record[:40] + bytes([record[40] ^ 1]) + record[41:], path))
+    db.close()
+    reseal(first.store_path)  # damage as a disk makes it, the file's modification time unchanged
     compiled = list((cache / "jinja").iterdir())
     assert compiled
     for f in compiled:
@@ -361,9 +365,42 @@ def test_damaged_cache_files_mean_a_full_build_not_a_failure(tmp_path):
         p = Path(f"{first.store_path}{suffix}")
         if p.exists():
             p.write_bytes(b"not a database" * 100)
+    reseal(first.store_path)
     third = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
     assert third.cache["misses"] == 5 and any("could not be read" in n for n in third.notes)
     assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+
+
+def test_a_store_changed_by_anything_but_a_build_is_not_trusted(tmp_path):
+    """SQLite keeps no checksums and the site tables' text has none: a title edited inside
+    store.sqlite (same length, as the crash bench's damage matrix does) would be published. The
+    seal beside the store (its size and modification time when the last build closed it) tells
+    the next build, which starts an empty store: the site equals a cold build's, with a note.
+    A build that closed the store normally leaves it trusted."""
+    import shutil
+
+    from lingyuan_site.build import BuildOptions, build
+
+    cache = tmp_path / "cache"
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    options = dict(content=content, templates=ROOT / "templates", static=ROOT / "static")
+    first = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    again = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    assert again.notes == [] and again.cache == {**again.cache, "hits": 5, "misses": 0}
+    data = first.store_path.read_bytes()
+    title = "凌源市统筹抓好疫情防控和经济社会发展工作".encode()
+    assert data.count(title) >= 1
+    first.store_path.write_bytes(data.replace(title, "凋源市统筹抓好疫情防控和经济社会发展工作".encode(), 1))
+    # a new page of April 2022: the page list that shows the edited title is rendered again
+    (content / "touched.md").write_text("---\ndate: 2022-04\n---\n## 口袋公园\n\n**本报讯** 城区新建口袋公园3处。\n", encoding="utf-8")
+    build(BuildOptions(out=tmp_path / "cold", cache=None, **options))
+    third = build(BuildOptions(out=tmp_path / "a", cache=cache, **options))
+    assert third.cache["misses"] == 6
+    assert third.notes == [f"the build store {first.store_path} was changed since the last build closed it; it is rebuilt"]
+    assert digest(tmp_path / "a") == digest(tmp_path / "cold")
+    for page in ("pages/touched/index.html", "pages/2022-04-zhengfen-duomiao/index.html"):
+        assert "凌源市统筹抓好疫情防控" in (tmp_path / "a" / page).read_text(encoding="utf-8")
 
 
 def test_worker_processes_give_the_same_site_and_their_errors(tmp_path, monkeypatch):

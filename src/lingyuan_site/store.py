@@ -24,6 +24,7 @@ itself cannot read, or of another format, is moved aside and rebuilt the same wa
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pickle
 import sqlite3
@@ -94,6 +95,7 @@ class Store:
     def __init__(self, path: Optional[Path], readonly: bool = False):
         self.path = Path(path) if path is not None else None
         self.notes: list[str] = []
+        self.readonly = readonly
         if readonly:
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA cache_size=-32768")
@@ -104,6 +106,7 @@ class Store:
         target = ":memory:" if self.path is None else str(self.path)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._check_seal()
         for attempt in range(2):
             try:
                 db = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
@@ -128,6 +131,47 @@ class Store:
                 self._discard(f"the build store {self.path} could not be read ({exc}); it is rebuilt")
         raise AssertionError("unreachable")
 
+    # -- the seal: the store as the last build left it ---------------------------------
+    # SQLite keeps no checksums of its pages, and the site tables' text columns carry none either
+    # (only the packed blobs do), so a store changed by anything but a build could publish wrong
+    # text. A build that closes the store writes its size and modification time beside it; the
+    # next build finds them different only when something else wrote the file (an editor, a
+    # copy, a tool), and then starts an empty store (a cold build) rather than trust it. A build
+    # that was killed leaves the seal "open": its store is SQLite's to recover (its journal),
+    # and trusted. Checking costs two stat calls, never a read of the file.
+    def _seal_path(self) -> Path:
+        return Path(f"{self.path}.seal")
+
+    def _files_state(self) -> list:
+        state = []
+        for suffix in ("", "-wal"):
+            try:
+                st = os.stat(f"{self.path}{suffix}")
+                # (an empty log is what any reader's connection leaves while it is open: no change)
+                state.append([st.st_size, st.st_mtime_ns] if st.st_size or not suffix else None)
+            except FileNotFoundError:
+                state.append(None)
+        return state
+
+    def _check_seal(self) -> None:
+        try:
+            seal = json.loads(self._seal_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            seal = None
+        now = self._files_state()
+        if isinstance(seal, dict) and seal.get("closed") is not None and now[0] is not None and seal["closed"] != now:
+            self._discard(f"the build store {self.path} was changed since the last build closed it; it is rebuilt")
+        self._write_seal({"closed": None, "pid": os.getpid()})
+
+    def _write_seal(self, seal: dict) -> None:
+        tmp = f"{self._seal_path()}.tmp-{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(seal, fh)
+            os.replace(tmp, self._seal_path())
+        except OSError:
+            pass  # (without a seal the next build trusts the store, as before there were seals)
+
     def discard(self, note: str) -> None:
         """Throw the store away (it is damaged): the next open starts an empty one."""
         self.close()
@@ -135,7 +179,7 @@ class Store:
 
     def _discard(self, note: str) -> None:
         self.notes.append(note)
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".seal"):
             try:
                 os.unlink(f"{self.path}{suffix}")
             except FileNotFoundError:
@@ -174,7 +218,9 @@ class Store:
             self.rollback()
             self.db.close()
         except sqlite3.Error:
-            pass
+            return
+        if self.path is not None and not self.readonly:
+            self._write_seal({"closed": self._files_state()})
 
     # -- blobs -------------------------------------------------------------------
     def unpack(self, blob: Optional[bytes], what: str):
@@ -186,6 +232,15 @@ class Store:
             if note not in self.notes:
                 self.notes.append(note)
             return None
+
+
+def reseal(path: Path) -> None:
+    """Declare the store's files as they are now to be as the last build left them: for a tool
+    that changes the store on purpose (and tests that damage it the way a disk would, leaving its
+    modification time alone)."""
+    store = Store.__new__(Store)
+    store.path = Path(path)
+    store._write_seal({"closed": store._files_state()})
 
 
 # a changed schema is another format: an old store is moved aside and rebuilt
