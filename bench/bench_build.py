@@ -114,7 +114,8 @@ def child(code: str, *args, peak: Optional[list] = None) -> str:
 def serve_reload(content: Path, out: Path, cache: Path, times: int = 3) -> list:
     """Save-to-reload of one page under `serve` (issue 18): start the preview server on the built
     site, listen to its reload events as a browser does, append a sentence to a page and time the
-    save until the reload event arrives. Returns the seconds of each of `times` saves."""
+    save until the reload event arrives; the next save once the server has also brought the
+    search index up to date. Returns the seconds of each of `times` saves."""
     import http.client
     import socket
     import threading
@@ -133,7 +134,14 @@ def serve_reload(content: Path, out: Path, cache: Path, times: int = 3) -> list:
                 break
         else:
             raise SystemExit("serve did not start")
-        threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()  # (keep its pipe drained)
+        rebuilt = threading.Semaphore(0)
+
+        def drain():  # (keep its pipe drained; a "rebuilt" line: the save's search index is done too)
+            for line in proc.stdout:
+                if line.startswith("rebuilt"):
+                    rebuilt.release()
+
+        threading.Thread(target=drain, daemon=True).start()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         conn.request("GET", "/__livereload")
         events = conn.getresponse()
@@ -142,12 +150,13 @@ def serve_reload(content: Path, out: Path, cache: Path, times: int = 3) -> list:
         seconds = []
         page = content / "page-00002.md"
         for i in range(times):
-            time.sleep(1.0)  # (past the debounce of the last save)
             started = time.perf_counter()
             page.write_text(page.read_text(encoding="utf-8") + f"\n预览第{i + 1}次修改。\n", encoding="utf-8")
             while not events.readline().startswith(b"event: reload"):
                 pass
             seconds.append(time.perf_counter() - started)
+            rebuilt.acquire(timeout=600)  # the next save comes after the server is idle again
+            time.sleep(0.5)
         conn.close()
         return seconds
     finally:

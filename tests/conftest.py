@@ -26,6 +26,14 @@ SEEDS = {
 CONTENT_PAGES = sorted(CONTENT.glob("*.md"))
 FIXTURE_PAGES = sorted((FIXTURES / "pages").glob("*.md"))
 
+
+def digest(folder: Path) -> dict:
+    """Every file of a built site: its path → the SHA-256 of its bytes (two sites are equal when
+    their digests are)."""
+    import hashlib
+
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
 # String fields of Page.to_dict() that hold page text (everything else is derived: kind, column
 # reference, themes, dates, line numbers, warnings).
 TEXT_KEYS = {"title", "kicker", "subtitle", "summary", "byline", "heading", "paragraphs", "text",

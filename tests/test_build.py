@@ -2,24 +2,19 @@
 traceback, a non-zero exit when a page would be lost, and the previous site left byte-identical."""
 from __future__ import annotations
 
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, digest
 
 GOOD = "---\ndate: 2022-04\n---\n## 凌源新建口袋公园\n\n**本报讯** 近日，凌源市城区新建口袋公园3处，方便市民休闲。\n"
 
 
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, str(ROOT / "build.py"), *map(str, args)], capture_output=True, text=True, cwd=cwd or ROOT)
-
-
-def digest(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ cold build of the same content publishes, byte for byte (the store's promise), w
 writes only what the edit touches."""
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import re
@@ -12,12 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, generate_pages
+from conftest import ROOT, digest, generate_pages
 from lingyuan_site.build import BuildOptions, build
-
-
-def digest(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def body_lines(text: str) -> tuple[list[str], list[int]]:
@@ -133,3 +128,26 @@ def test_one_cache_for_two_content_folders(tmp_path, case):
     cold = build_into(second, tmp_path / "cold", None)
     assert [e.title for e in shared.site.stories] == ["乡村公路通到家门"]
     assert digest(tmp_path / "site") == digest(tmp_path / "cold") and cold.cache["misses"] == 1
+
+
+def test_serve_puts_off_the_search_index_and_the_next_build_catches_up(archive, tmp_path):
+    """serve publishes a save's pages first (defer_search) and builds the index right after: in
+    between, the pages show the edit and the index is the previous one, whole; after, the site
+    is exactly a cold build's. Two saves put off in a row are both caught up."""
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_into(content, site, cache)
+    index_before = {k: v for k, v in digest(site).items() if k.startswith("search/")}
+    pages = sorted(content.glob("*.md"))
+    for page, word in ((pages[3], "远销京津"), (pages[7], "誉满辽西")):
+        page.write_text(page.read_text(encoding="utf-8").replace("。", f"，{word}。", 1), encoding="utf-8")
+        shown = build(BuildOptions(content=content, out=site, templates=ROOT / "templates", static=ROOT / "static",
+                                   cache=cache, defer_search=True))
+        assert shown.search["deferred"] >= 1
+    assert {k: v for k, v in digest(site).items() if k.startswith("search/")} == index_before
+    assert any("誉满辽西" in p.read_text(encoding="utf-8") for p in site.rglob("index.html"))
+    caught_up = build_into(content, site, cache)
+    assert caught_up.cache["misses"] == 0 and caught_up.search["written"] > 0
+    build_into(content, tmp_path / "cold", None)
+    assert digest(site) == digest(tmp_path / "cold")

@@ -61,6 +61,7 @@ class BuildOptions:
     jobs: int = 0  # worker processes (0: one per core)
     executor: Optional[str] = None  # dask://HOST:PORT: read pages on a Dask cluster
     hook: Optional[Callable[[str], None]] = None  # called at named points (tests and bench/crash.py kill builds there)
+    defer_search: bool = False  # serve: publish the pages now, the search index in the next build (see _publish)
 
 
 @dataclass
@@ -500,16 +501,24 @@ class Build:
             groups |= {r[2] for r in records}
             self.hook("rendered")
             parent = render.Renderer(setup, data)
-            from .search import write_index
+            from .search import defer_index, write_index
 
-            search_info = self._step("search", write_index, data, self.store, dirty, parent.writer, o.out, not dirty.everything)
-            self.hook("searched")
-            t = time.perf_counter()
-            records += parent.writer.records
-            written += parent.writer.written
-            groups |= {r[2] for r in parent.writer.records}
+            # the search stage's rows (which stories are in which shards) are committed with the
+            # files they describe, or not at all: a build killed after this stage leaves them as
+            # the published index has them, and the next build patches the same stories again
             self.store.begin()
             try:
+                if o.defer_search and not dirty.everything and not dirty.search_all:
+                    # serve: the reader's page first; the stories whose postings changed are kept
+                    # in the store, and the next build (serve runs it at once) patches the index
+                    search_info = defer_index(self.store, dirty)
+                else:
+                    search_info = self._step("search", write_index, data, self.store, dirty, parent.writer, o.out, not dirty.everything)
+                self.hook("searched")
+                t = time.perf_counter()
+                records += parent.writer.records
+                written += parent.writer.written
+                groups |= {r[2] for r in parent.writer.records}
                 deletes = self._record(records, groups, dirty.everything)
                 from . import feeds
 

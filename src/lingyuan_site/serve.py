@@ -6,6 +6,7 @@ rebuild that fails prints its one-line error and keeps serving the previous site
 """
 from __future__ import annotations
 
+from dataclasses import replace
 import functools
 import http.server
 import posixpath
@@ -144,15 +145,24 @@ def watch(options: BuildOptions, reloader: Reloader) -> object:
     timer: list = [None]
 
     def rebuild():
+        # the saved page first (the search index put off, so the browser reloads sooner), then
+        # at once the index for what changed: a second build that reads and renders nothing
         with lock:
             started = time.perf_counter()
             try:
-                result = build(options)
+                result = build(replace(options, defer_search=True))
             except SiteError as exc:
                 print(f"error: {exc} (still serving the previous site)", file=sys.stderr, flush=True)
                 return
-            print(f"rebuilt {result.counts['stories']} stories in {time.perf_counter() - started:.2f} s", flush=True)
+            shown = time.perf_counter() - started
             reloader.bump()
+            try:
+                build(options)
+            except SiteError as exc:
+                print(f"error: {exc} (the search index is the previous build's until the next save)", file=sys.stderr, flush=True)
+                return
+            print(f"rebuilt {result.counts['stories']} stories in {shown:.2f} s, the search index in "
+                  f"{time.perf_counter() - started - shown:.2f} s more", flush=True)
 
     class OnChange(FileSystemEventHandler):
         def on_any_event(self, event):

@@ -13,7 +13,7 @@ from .index import doc_text, fold_table, lunr_weight, merge_shards, needed_shard
 from .shards import FIELDS, SEARCH_FIELDS, SHARD_FORMAT, decode, encode, shard_of, sizes
 from .tokens import (WHOLE_WORD_BOOST, QueryToken, TermCounts, archive_fields, fold, fold_query, holds_terms, index_tokens,
                      prepare_page, query_terms, query_tokens, story_terms, text_fields, word_tokens)
-from .write import pack, unpack_file, write_index
+from .write import defer_index, pack, unpack_file, write_index
 
 unpack = unpack_file
 

@@ -135,7 +135,7 @@ class Index:
         if afresh:
             self._afresh()
         else:
-            keys = set(dirty.search) | set(dirty.gone_stories)
+            keys = set(dirty.search) | set(dirty.gone_stories) | set(json.loads(self.store.get("search_pending") or "[]"))
             found = self._rows_of("SELECT key, ref, shards, digest FROM search WHERE key IN ({})", keys)
             old = {k: (ref, blob) for k, ref, blob, _ in found}
             digests = {k: digest for k, _, _, digest in found}
@@ -149,6 +149,7 @@ class Index:
             self._patch({k: s for k, s in news.items() if k not in same}, {k: v for k, v in old.items() if k not in same})
             self._docs(news, old)
         self.store.set("search_params", json.dumps([SHARD_FORMAT, groups, subs, slots]))
+        self.store.set("search_pending", None)
         self._meta(n_docs, slots)
         self.figures.update(shards=groups * subs, afresh=afresh, groups=groups, subs=subs)
         return self.figures
@@ -379,6 +380,15 @@ def _pack_shards(shards: np.ndarray) -> bytes:
 
 def _unpack_shards(blob: bytes) -> np.ndarray:
     return np.frombuffer(zlib.decompress(blob), dtype=np.uint32)
+
+
+def defer_index(store, dirty) -> dict:
+    """The search stage put off (serve): the stories whose postings may have changed are added to
+    the store's ``search_pending`` list, which the next write_index patches with its own; until
+    then the published index is the previous build's, whole and consistent."""
+    pending = set(json.loads(store.get("search_pending") or "[]")) | set(dirty.search) | set(dirty.gone_stories)
+    store.set("search_pending", json.dumps(sorted(pending), ensure_ascii=False))
+    return {"written": 0, "shards": 0, "compact_bytes": 0, "afresh": False, "deferred": len(pending)}
 
 
 def write_index(data, store, dirty, writer, out: Path, published: bool) -> dict:
