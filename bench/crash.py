@@ -90,7 +90,7 @@ def edit(content: Path, rng: random.Random) -> None:
 
 
 def crash_rounds(n: int, content: Path, out: Path, cache: Path, rng: random.Random) -> dict:
-    figures = {"kills": 0, "old": 0, "new": 0, "in_commit": 0, "mixed": 0, "survivors": 0, "strays": 0, "recovered": 0, "errors": 0}
+    figures = {"kills": 0, "old": 0, "new": 0, "in_commit": 0, "mixed": 0, "survivors": 0, "strays": 0, "recovered": 0, "errors": 0, "wrong": 0}
     subprocess.run(build_cmd(content, out, cache, False), check=True, capture_output=True)
     old = digest(out)
     last = 2.0
@@ -124,6 +124,17 @@ def crash_rounds(n: int, content: Path, out: Path, cache: Path, rng: random.Rand
             print(f"round {k}: the recovery build failed: {done.stderr.strip()[:300]}")
             continue
         new = digest(out)
+        # recovered means exactly what a cold build of the same pages publishes (the recovery
+        # build's own success is not enough: it once published a stale search index, see
+        # tests/test_publish.py)
+        reference = out.parent.parent / "reference"
+        shutil.rmtree(reference, ignore_errors=True)
+        subprocess.run(build_cmd(content, reference, cache, True), check=True, capture_output=True)
+        if digest(reference) != new:
+            figures["wrong"] += 1
+            print(f"round {k}: after recovery ({'cold' if cold else 'rebuild'}, {point or 'random'}) the site differs from a cold build's")
+            old = new
+            continue
         figures["recovered"] += 1
         if after_kill == old:
             figures["old"] += 1
@@ -214,11 +225,11 @@ def main() -> int:
               f"a third at named points) in {time.perf_counter() - t:.0f} s: {f['old'] + f['new']}/{f['kills']} old-or-new at once "
               f"({f['old']} old, {f['new']} new), {f['in_commit']} killed while moving files in (the journal; the next build "
               f"completed each to the new site), {f['mixed']} neither; {f['survivors']} surviving processes; "
-              f"{f['strays']} strays after recovery; {f['recovered']}/{f['kills']} recovered ({f['errors']} recovery errors)")
+              f"{f['strays']} strays after recovery; {f['recovered']}/{f['kills']} recovered to exactly a cold build's site ({f['wrong']} not, {f['errors']} recovery errors)")
         d = damage_matrix(content, tmp)
         print(f"damage: {d['cases']} cases (every store, compiled-template and jieba-store file x truncate, zero, bit flip, text edit, delete): "
               f"{d['identical']}/{d['cases']} byte-identical to a cold build; {d['internal']} internal errors; {d['failed']} failed builds")
-        bad = f["mixed"] or f["survivors"] or f["strays"] or f["errors"] or d["internal"] or d["failed"] or d["identical"] != d["cases"]
+        bad = f["mixed"] or f["survivors"] or f["strays"] or f["errors"] or f["wrong"] or d["internal"] or d["failed"] or d["identical"] != d["cases"]
         return 1 if bad else 0
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
