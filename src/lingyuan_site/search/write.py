@@ -103,7 +103,6 @@ class Index:
         self.writer = writer
         self.out = Path(out)
         self.theme_names = {t.slug: t.name for t in data.themes}
-        self._shard_memo: dict = {}
         self.figures = {"written": 0, "shards": 0, "compact_bytes": 0, "afresh": False}
 
     # -- a story's postings ----------------------------------------------------
@@ -117,11 +116,11 @@ class Index:
             fields[name] = (list(c), list(c.values()))
         return _Story(row.key, row.ref, fields)
 
-    def shard(self, term: str) -> int:
-        found = self._shard_memo.get(term)
-        if found is None:
-            found = self._shard_memo[term] = shard_of(term, self.groups, self.subs)
-        return found
+    def shards(self, terms: list) -> np.ndarray:
+        """Each term's shard. (Not remembered per term: a memo held the archive's whole vocabulary,
+        the part of the search stage's memory that grew with the archive.)"""
+        g, subs = self.groups, self.subs
+        return np.fromiter((shard_of(t, g, subs) for t in terms), np.int64, len(terms))
 
     # -- the stage -----------------------------------------------------------------
     def write(self, dirty, published: bool) -> dict:
@@ -184,7 +183,7 @@ class Index:
                 refs.add(row.ref)
                 doc = self._doc(row)
                 self.writer.write("search-doc", f"search/docs/{row.ref}.bin", doc, lambda d=doc: pack(d), f"doc:{row.ref}")
-                shards = np.fromiter((self.shard(t) for t in s.terms), np.int64, len(s.terms))
+                shards = self.shards(s.terms)
                 for f, n in enumerate(s.lengths):
                     lengths[f] += n
                 chars.update(set("".join(s.terms)))
@@ -267,7 +266,7 @@ class Index:
         gone_refs = {v[0] for v in old.values() if v[0] is not None}
         touched: dict[int, list] = {}
         for key, s in news.items():
-            shards = np.fromiter((self.shard(t) for t in s.terms), np.int64, len(s.terms))
+            shards = self.shards(s.terms)
             for k in np.unique(shards).tolist():
                 touched.setdefault(k, []).append((s, shards == k))
             db.execute("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?)", (key, s.ref, len(s.terms), _pack_shards(shards), s.digest()))
