@@ -349,36 +349,20 @@ def _glob(text: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in text)
 
 
+# a task's kind → the output groups it renders, formatted with the task's arguments
+GROUPS = {
+    "story": ["story:{1}"], "page": ["page:{1}"], "media": ["media:{1}"], "year": ["year:{1}"],
+    "month": ["month:{1}-{2}"], "day": ["day:{1}"], "landing": ["list:{1}"], "list_year": ["list:{1}:{2}"],
+    "home": ["index:home", "index:archive", "index:themes", "index:search", "index:404"],
+    "pages_index": ["index:pages"], "tags_index": ["index:tags"], "static": ["static"],
+}
+
+
 def groups_of(task: tuple) -> list[str]:
     """The output groups a task renders (every file of them, so what it does not write is gone)."""
-    kind = task[0]
-    if kind == "story":
-        return [f"story:{task[1]}"]
-    if kind == "page":
-        return [f"page:{task[1]}"]
-    if kind == "media":
-        return [f"media:{task[1]}"]
-    if kind == "year":
-        return [f"year:{task[1]}"]
-    if kind == "month":
-        return [f"month:{task[1]}-{task[2]}"]
-    if kind == "day":
-        return [f"day:{task[1]}"]
-    if kind == "landing":
-        return [f"list:{task[1]}"]
-    if kind == "list_year":
-        return [f"list:{task[1]}:{task[2]}"]
-    if kind == "home":
-        return ["index:home", "index:archive", "index:themes", "index:search", "index:404"]
-    if kind == "pages_index":
-        return ["index:pages"]
-    if kind == "tags_index":
-        return ["index:tags"]
-    if kind == "feed":
+    if task[0] == "feed":
         return [f"feed:{task[1] or 'main'}"]
-    if kind == "static":
-        return ["static"]
-    raise ValueError(kind)
+    return [g.format(*task) for g in GROUPS[task[0]]]
 
 
 # ---------------------------------------------------------------------------- running

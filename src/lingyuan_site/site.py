@@ -416,12 +416,8 @@ class SiteKeyword:
     list: Optional[StoryList] = field(default=None, repr=False)
 
 
-@dataclass(eq=False)
-class ArchiveDay:
-    date: PageDate
-    url: str
-    pages: list = field(repr=False)
-    list_pages: list = field(default_factory=list, repr=False)
+class _Pages:
+    """What a day and a month of the archive share: their pages' stories counted."""
 
     @property
     def story_count(self) -> int:
@@ -429,17 +425,21 @@ class ArchiveDay:
 
 
 @dataclass(eq=False)
-class ArchiveMonth:
+class ArchiveDay(_Pages):
+    date: PageDate
+    url: str
+    pages: list = field(repr=False)
+    list_pages: list = field(default_factory=list, repr=False)
+
+
+@dataclass(eq=False)
+class ArchiveMonth(_Pages):
     year: int
     month: Optional[int]
     url: str
     pages: list = field(repr=False)
     list_pages: list = field(default_factory=list, repr=False)
     days: list = field(default_factory=list, repr=False)
-
-    @property
-    def story_count(self) -> int:
-        return sum(len(p.stories) for p in self.pages)
 
 
 @dataclass(eq=False)
