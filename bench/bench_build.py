@@ -14,6 +14,8 @@ build's own.
                                                      every story, see generate.py)
     python bench/bench_build.py [N ...] --no-extras  (the build figures only: no serve, no site
                                                      figures, no Pagefind; for the largest sizes)
+    python bench/bench_build.py [N ...] --no-pagefind (serve measured, but no site figures and no
+                                                     Pagefind, which takes longest at 17,000 pages)
 
 With --photos it prints, instead of the search figures: the cold build time each photo adds (the
 same pages built without photos in the same run), the photos a rebuild re-encodes after one page
@@ -275,7 +277,7 @@ def main() -> None:
               f"build process {cold['rss_mb']:.0f} MB, worker processes {cold['children_rss_mb']:.0f} MB each at most")
         print(f"output: {cold['files']:,} files, {size_of(out) / 1e6:.1f} MB; search index {cold['compact'] / 1e6:.1f} MB "
               f"uncompressed in {cold['shards']} shards, {size_of(out / 'search') / 1e6:.1f} MB on disk")
-        if not extras:
+        if not extras or "--no-pagefind" in sys.argv:
             shutil.rmtree(tmp, ignore_errors=True)
             continue
         from site_figures import describe, figures
