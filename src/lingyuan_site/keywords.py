@@ -83,7 +83,12 @@ class Candidates:
 
     words: tuple
     weights: array
-    also: tuple = ()  # terms the story uses that one of `words` holds (for the archive's document frequency)
+    also: str = ""  # terms the story uses that one of `words` holds (for the archive's document
+    # frequency), joined by NUL as TermCounts keeps its terms: some 280 a story, and as a tuple of
+    # strings they were 60 % of a page record's memory, which every stage that reads it pays
+
+    def also_terms(self) -> list[str]:
+        return self.also.split("\0") if self.also else []
 
 
 @dataclass
@@ -205,7 +210,7 @@ def candidates(story: Story, seg) -> Candidates:
     # words inside longer ones (凌源 in 凌源市: jieba's search mode gives them)
     inner = {w for name, text in all_text.items() if text for w in seg.search_words(text) if CJK_WORD.match(w) and len(w) >= 2}
     return Candidates(tuple(terms), array("d", [(1 + math.log(chosen[t])) * specific[t] for t in terms]),
-                      tuple(sorted((set(weighted) | inner) - set(chosen))))
+                      "\0".join(sorted((set(weighted) | inner) - set(chosen))))
 
 
 def _place_names(words: list, tags: dict) -> list:
@@ -330,7 +335,7 @@ def story_weights(found: Candidates, config: KeywordConfig) -> tuple[dict, list]
         word = config.merge.get(word, word)
         weights[word] = max(weight, weights.get(word, 0.0))
     used = set(weights)
-    used.update(config.merge.get(w, w) for w in found.also)
+    used.update(config.merge.get(w, w) for w in found.also_terms())
     return weights, sorted(used)
 
 
