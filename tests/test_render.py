@@ -195,3 +195,41 @@ def test_two_builds_are_byte_identical(tmp_path, built):
         return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
 
     assert digest(again) == digest(out)
+
+
+def test_a_page_of_many_stories_lists_forty_around_each_story(tmp_path):
+    """本版稿件 on a story of a page with more stories than EDITION_MAX: the 40 around it, the
+    story itself marked, and a line saying how many the page has, linking to the page view.
+    (Listing every story on every story made a page of 1,940 stories render quadratically.)"""
+    import random
+    import sys as _sys
+
+    from conftest import ROOT, generate_pages
+    from lingyuan_site.views import EDITION_MAX
+
+    _sys.path.insert(0, str(ROOT / "bench"))
+    import generate
+
+    content = tmp_path / "content"
+    generate_pages(content, monthly=1)
+    rng = random.Random(5)
+    sentences, _, captions = generate.material()
+    bodies = [generate.page_text(i, rng, sentences, captions).split("\n---\n", 1)[1] for i in range(14)]
+    (content / "big.md").write_text("---\ndate: 2022-04-01\nlabel: 第1版\n---\n" + "\n".join(bodies), encoding="utf-8")
+    out = tmp_path / "public"
+    result = build_site(out, content=content)
+    stories = [s for s in result.site.stories if s.site_page.model.path.endswith("big.md")]
+    total = len(stories)
+    assert total > EDITION_MAX + 20
+    page_url = stories[0].site_page.url
+    for i, first in ((0, 0), (30, 30 - EDITION_MAX // 2), (total - 1, total - EDITION_MAX)):
+        html = (out / stories[i].url / "index.html").read_text(encoding="utf-8")
+        edition = html.split('<nav class="edition"', 1)[1].split("</nav>", 1)[0]
+        listed = re.findall(r'<li class="edition-\w+"><a href="[^"]*"( aria-current="page")?>([^<]*)</a>', edition)
+        assert [t for _, t in listed] == [s.title for s in stories[first : first + EDITION_MAX]]
+        assert [t for cur, t in listed if cur] == [stories[i].title]
+        assert f"本版共 {total} 篇，此处列出第 {first + 1}–{first + EDITION_MAX} 篇" in edition
+        assert re.search(r'<a href="(\.\./)+' + re.escape(page_url) + '">全部见版面</a>', edition)
+    # a printed page's stories are all listed, with no such line
+    other = (out / next(s for s in result.site.stories if not s.site_page.model.path.endswith("big.md")).url / "index.html").read_text(encoding="utf-8")
+    assert '<nav class="edition"' in other and "全部见版面" not in other

@@ -146,6 +146,14 @@ class SiteData:
     def page_story_keys(self, path: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT key FROM stories WHERE page=? ORDER BY idx", (path,))]
 
+    def page_story_window(self, path: str, idx: int, n: int) -> tuple[list[str], int, int]:
+        """At most `n` of a page's stories around its story number `idx`: (keys, the first one's
+        position from 0, how many the page has)."""
+        total = self.db.execute("SELECT count(*) FROM stories WHERE page=?", (path,)).fetchone()[0]
+        start = max(0, min(idx - n // 2, total - n))
+        keys = [r[0] for r in self.db.execute("SELECT key FROM stories WHERE page=? ORDER BY idx LIMIT ? OFFSET ?", (path, n, start))]
+        return keys, start, total
+
     def story_before(self, ordv: str) -> Optional[str]:
         return value_of(self.db, "SELECT key FROM stories WHERE ord<? ORDER BY ord DESC LIMIT 1", (ordv,))
 

@@ -20,6 +20,8 @@ from .structure import date_of_key, day_key
 TOC_MIN_SECTIONS = 3
 FRONT_SUMMARY_CHARS = 180
 LONG_STORY_CHARS = 2500  # a story longer than this gets a back-to-top link
+EDITION_MAX = 40  # a story's "本版稿件" lists at most this many of its page's stories, around itself
+# (a printed page has fewer than 30; a page of thousands would make every story list them all)
 TAGS_PER_INDEX_PAGE = 300
 PAGES_LISTED = 300  # a year's pages listed one by one in 往期版面 up to this many
 ROLE_RE = re.compile(r"记者|通讯员|实习生|摄影|编辑|撰稿|作者")
@@ -267,6 +269,7 @@ class Views:
         photo = lead_photo(story)
         chars = sum(len(p) for p in story.paragraphs)
         themes = self._themes_of(e.themes)
+        edition, edition_start, edition_total = data.page_story_window(e.page, e.index, EDITION_MAX)
         return {
             "title": e.title, "url": e.url, "kind": e.kind, "kind_name": KIND_NAMES[e.kind],
             "kicker": story.kicker, "subtitle": story.subtitle, "column": story.column, "date": date(sp.date),
@@ -276,7 +279,8 @@ class Views:
             "themes": [{"name": t.name, "url": t.url} for t in themes],
             "keywords": self._keyword_links(e.keywords),
             "page": sp.card,
-            "edition": [{**data.card(k), "current": k == key} for k in data.page_story_keys(e.page)],
+            "edition": [{**data.card(k), "current": k == key} for k in edition],
+            "edition_start": edition_start + 1, "edition_total": edition_total,
             "prev": data.card(data.story_before(e.ord)), "next": data.card(data.story_after(e.ord)),
             "related": [data.card(k) for k in e.related],
             "breadcrumb": crumbs(*date_crumbs(sp.date), (sp.label or "版面", sp.url)),
