@@ -461,6 +461,7 @@ class Build:
         db = self.store.db
         try:
             dirty = self.reduce_step.finish()
+            self.reduce_step = None  # (what it counted is in the store: render and search reuse its memory)
             if self.failures and not self.store.count("pages"):
                 raise SiteError(str(self.o.content), f"no page could be read ({len(self.failures)} failed, the first: {self.failures[0]}); "
                                                      "nothing was published")

@@ -42,6 +42,8 @@ MAX_SLUG_LEN = 60
 RELATED_COUNT = 4
 RELATED_WINDOW = 12
 BULK_SHARE = 0.2  # past this share of the stories changed, a step recomputes everything at once
+KEYWORD_BATCH = 2000  # stories whose keywords are chosen at a time
+DF_FLUSH = 200_000  # document-frequency changes held before they go to the store
 MIN_SLOTS = 64
 
 
@@ -207,7 +209,8 @@ class Reduce:
         self.old_pages: dict[str, tuple] = {}  # page path → (ord, url, daykey, card)
         self.new_keys: set = set()  # stories put by this build
         self.new_pages: set = set()
-        self.df_delta: Counter = Counter()
+        self.df_delta: Counter = Counter()  # term → stories using it, added minus removed (see _apply_df)
+        self.moved_terms: set = set()
         self.counts: Counter = Counter()
 
     # -- pages in and out ------------------------------------------------------
@@ -236,6 +239,51 @@ class Reduce:
         """A page that is no longer published (deleted, now a draft, or failing with --keep-going)."""
         self._forget(path)
         self.new_pages.discard(path)
+
+    def _choose_keywords(self, rows: list, n_after: int, updates: list, changed: set, count: Counter) -> None:
+        """One batch of _keywords: each story's keywords chosen against the document frequencies."""
+        terms = list({t for r in rows for t in json.loads(r[3])["w"]})
+        df = {}
+        for i in range(0, len(terms), 500):
+            part = terms[i : i + 500]
+            df.update(self.db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", part).fetchall())
+        for key, current, kwfrom, kw in rows:
+            if kwfrom == "front matter":
+                chosen = json.loads(current)
+            else:
+                chosen = keywords_stage.choose(json.loads(kw)["w"], df, n_after)
+            text = json.dumps(chosen, ensure_ascii=False)
+            if text != current:
+                updates.append((text, key))
+            old = self.old.get(key)
+            if old is not None:
+                before = old.keywords
+            elif key in self.new_keys:
+                before = None  # a new story
+            else:
+                before = json.loads(current)
+            if before != chosen:
+                changed.add(key)
+                count.subtract(before or [])
+                count.update(chosen)
+
+    def _apply_df(self) -> None:
+        """The document-frequency changes counted so far, into the store (kwdf); the terms whose
+        band moved are kept (self.moved_terms). Called when they reach DF_FLUSH terms, so a cold
+        build does not hold every term of the archive, and once more by _keywords. A term whose
+        band moves over the whole build moves in one of the steps, so the set is complete; one
+        that moves and moves back is kept too, which costs a story's keywords chosen again."""
+        db = self.db
+        deltas = [(t, n) for t, n in self.df_delta.items() if n]
+        self.df_delta = Counter()
+        for i in range(0, len(deltas), 500):
+            part = deltas[i : i + 500]
+            before = dict(db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", [t for t, _ in part]).fetchall())
+            for term, n in part:
+                old = before.get(term, 0)
+                if keywords_stage.band(old) != keywords_stage.band(old + n):
+                    self.moved_terms.add(term)
+            db.executemany("INSERT INTO kwdf VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n", part)
 
     def put(self, path: str, page: Page) -> None:
         """A published page, new or changed (its media prepared, themes chosen)."""
@@ -274,6 +322,8 @@ class Reduce:
             self.counts[f"day:{dk}"] += 1
         self.db.executemany("INSERT INTO stories VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         self.db.executemany("INSERT OR IGNORE INTO kwcand VALUES (?, ?)", cands)
+        if len(self.df_delta) > DF_FLUSH:
+            self._apply_df()
 
     # -- finishing ----------------------------------------------------------------
     def finish(self) -> Dirty:
@@ -418,16 +468,8 @@ class Reduce:
         (stories whose keywords changed, stories holding a keyword whose tag page appeared,
         went or moved)."""
         db = self.db
-        moved_terms = []
-        deltas = [(t, n) for t, n in self.df_delta.items() if n]
-        for i in range(0, len(deltas), 500):
-            part = deltas[i : i + 500]
-            before = dict(db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", [t for t, _ in part]).fetchall())
-            for term, n in part:
-                old = before.get(term, 0)
-                if keywords_stage.band(old) != keywords_stage.band(old + n):
-                    moved_terms.append(term)
-            db.executemany("INSERT INTO kwdf VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n", part)
+        self._apply_df()
+        moved_terms = sorted(self.moved_terms)
         db.execute("DELETE FROM kwdf WHERE n <= 0")
         everyone = keywords_stage.band(n_before) != keywords_stage.band(n_after) or self.dirty.everything
         if everyone or len(self.new_keys) > BULK_SHARE * max(1, n_after):
@@ -437,37 +479,19 @@ class Reduce:
             todo.update(r[0] for r in self._rows_of("SELECT key FROM kwcand WHERE term IN ({})", moved_terms))
         changed: set = set()
         updates = []
+        # a batch of stories at a time (each row holds the ~280 terms its story uses: all of
+        # them at once were the largest part of a cold build's memory)
         if todo is None:
-            rows = db.execute("SELECT key, keywords, kwfrom, kw FROM stories").fetchall()
+            cursor = db.execute("SELECT key, keywords, kwfrom, kw FROM stories")
+            batches = iter(lambda: cursor.fetchmany(KEYWORD_BATCH), [])
         else:
-            rows = self._rows_of("SELECT key, keywords, kwfrom, kw FROM stories WHERE key IN ({})", todo)
-        terms = list({t for r in rows for t in json.loads(r[3])["w"]})
-        df = {}
-        for i in range(0, len(terms), 500):
-            part = terms[i : i + 500]
-            df.update(db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", part).fetchall())
+            found = self._rows_of("SELECT key, keywords, kwfrom, kw FROM stories WHERE key IN ({})", todo)
+            batches = (found[i : i + KEYWORD_BATCH] for i in range(0, len(found), KEYWORD_BATCH))
         # the keywords with tag pages are counted as they change: a story's keywords before this
         # build (its old row; the row itself for a story only chosen again) out, the new ones in
         count: Counter = Counter()
-        for key, current, kwfrom, kw in rows:
-            if kwfrom == "front matter":
-                chosen = json.loads(current)
-            else:
-                chosen = keywords_stage.choose(json.loads(kw)["w"], df, n_after)
-            text = json.dumps(chosen, ensure_ascii=False)
-            if text != current:
-                updates.append((text, key))
-            old = self.old.get(key)
-            if old is not None:
-                before = old.keywords
-            elif key in self.new_keys:
-                before = None  # a new story
-            else:
-                before = json.loads(current)
-            if before != chosen:
-                changed.add(key)
-                count.subtract(before or [])
-                count.update(chosen)
+        for rows in batches:
+            self._choose_keywords(rows, n_after, updates, changed, count)
         db.executemany("UPDATE stories SET keywords=? WHERE key=?", updates)
         for key in set(self.old) - set(self.new_keys):  # stories gone
             count.subtract(self.old[key].keywords)
