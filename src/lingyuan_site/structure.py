@@ -242,16 +242,13 @@ class Reduce:
 
     def _choose_keywords(self, rows: list, n_after: int, updates: list, changed: set, count: Counter) -> None:
         """One batch of _keywords: each story's keywords chosen against the document frequencies."""
-        terms = list({t for r in rows for t in json.loads(r[3])["w"]})
-        df = {}
-        for i in range(0, len(terms), 500):
-            part = terms[i : i + 500]
-            df.update(self.db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", part).fetchall())
-        for key, current, kwfrom, kw in rows:
+        weights = [json.loads(r[3])["w"] for r in rows]
+        df = dict(self._rows_of("SELECT term, n FROM kwdf WHERE term IN ({})", {t for w in weights for t in w}))
+        for (key, current, kwfrom, _), w in zip(rows, weights):
             if kwfrom == "front matter":
                 chosen = json.loads(current)
             else:
-                chosen = keywords_stage.choose(json.loads(kw)["w"], df, n_after)
+                chosen = keywords_stage.choose(w, df, n_after)
             text = json.dumps(chosen, ensure_ascii=False)
             if text != current:
                 updates.append((text, key))
@@ -276,14 +273,12 @@ class Reduce:
         db = self.db
         deltas = [(t, n) for t, n in self.df_delta.items() if n]
         self.df_delta = Counter()
-        for i in range(0, len(deltas), 500):
-            part = deltas[i : i + 500]
-            before = dict(db.execute(f"SELECT term, n FROM kwdf WHERE term IN ({','.join('?' * len(part))})", [t for t, _ in part]).fetchall())
-            for term, n in part:
-                old = before.get(term, 0)
-                if keywords_stage.band(old) != keywords_stage.band(old + n):
-                    self.moved_terms.add(term)
-            db.executemany("INSERT INTO kwdf VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n", part)
+        before = dict(self._rows_of("SELECT term, n FROM kwdf WHERE term IN ({})", [t for t, _ in deltas]))
+        for term, n in deltas:
+            old = before.get(term, 0)
+            if keywords_stage.band(old) != keywords_stage.band(old + n):
+                self.moved_terms.add(term)
+        db.executemany("INSERT INTO kwdf VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET n = n + excluded.n", deltas)
 
     def put(self, path: str, page: Page) -> None:
         """A published page, new or changed (its media prepared, themes chosen)."""
