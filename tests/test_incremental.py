@@ -151,3 +151,28 @@ def test_serve_puts_off_the_search_index_and_the_next_build_catches_up(archive, 
     assert caught_up.cache["misses"] == 0 and caught_up.search["written"] > 0
     build_into(content, tmp_path / "cold", None)
     assert digest(site) == digest(tmp_path / "cold")
+
+
+def test_an_edited_paragraph_renders_its_page_and_stories_not_its_whole_day(archive, tmp_path):
+    """The last sentence of one 版面 of an eight-page day rewritten: the rebuild renders that page's
+    stories and its page view, and the lists of their tags; not the day's other 40-odd stories
+    (their URLs and cards are as they were) nor its seven other page views (this page's card and
+    place in the issue are as they were). It used to render them all, the day being their folder."""
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    first = build_into(content, site, cache)
+    page = content / "d-0010.md"
+    mine = [e for e in first.site.stories if e.key.startswith("d-0010.md#")]
+    day = [e for e in first.site.stories if e.site_page.date == mine[0].site_page.date]
+    assert len(mine) >= 5 and len(day) > 3 * len(mine)
+    text = page.read_text(encoding="utf-8")
+    end = text.rindex("。")  # the page's last sentence: no card shows it (a lede is a story's first lines)
+    page.write_text(text[:end] + "，凌源市新建口袋公园12处" + text[end:], encoding="utf-8")
+    warm = build_into(content, site, cache)
+    assert warm.cache["misses"] == 1
+    assert warm.rendered["story"] == len(mine) and warm.rendered["page"] == 1
+    tags = {f"t:{t}" for e in mine for t in e.story.themes} | {f"k:{k}" for e in mine for k in e.story.keywords}
+    assert warm.rendered["landing"] <= len(tags)
+    build_into(content, tmp_path / "cold", None)
+    assert digest(site) == digest(tmp_path / "cold")

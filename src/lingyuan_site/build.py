@@ -25,6 +25,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
@@ -80,6 +81,7 @@ class BuildResult:
     media: dict = field(default_factory=dict)  # {"images": distinct sources, "encoded": [names encoded by this build]}
     notes: list = field(default_factory=list)  # one line each: damaged caches made again, a crashed build completed
     files_list: Optional[list] = None
+    rendered: dict = field(default_factory=dict)  # render tasks run, by kind ("story", "page", "landing", …)
     _site: object = None
 
     @property
@@ -562,7 +564,9 @@ class Build:
             raise
         shutil.rmtree(staging, ignore_errors=True)
         media_stage.prune(self.cache_dir / "media", set(gone_media))
-        return self._result(search_info, len(written), n_records)
+        result = self._result(search_info, len(written), n_records)
+        result.rendered = dict(Counter(t[0] for t in tasks))
+        return result
 
     def _render(self, setup: render.Setup, tasks: list) -> tuple[list, list]:
         o = self.o

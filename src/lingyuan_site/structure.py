@@ -354,7 +354,9 @@ class Reduce:
         # a page view links its stories: one whose URL or card changed changes it
         d.pages |= {r[0] for r in self._rows_of("SELECT DISTINCT page FROM stories WHERE key IN ({})", url_changed | card_changed)}
         d.sources |= self.new_pages | set(self.old_pages)
-        for path in page_card_changed | set(self.old_pages) | self.new_pages:
+        # the pages beside one, and its issue's 版面 strip, show its card in its place: they change
+        # when the card or the place did, or the page came or went (not when it was only read again)
+        for path in page_card_changed | (set(self.old_pages) ^ self.new_pages):
             d.pages |= self._page_neighbours(path)
         d.pages -= set(d.gone_pages)
         d.pages_index = bool(set(self.old_pages) ^ self.new_pages) or bool(page_card_changed) or any(
@@ -418,10 +420,11 @@ class Reduce:
                     slug, n = f"{base}-{n}", n + 1
                 taken.add(slug)
                 new = f"{folder}{slug}/"
-                old = self.old.get(key)
                 if new != url:
                     updates.append((new, key))
-                if old is None or old.url != new:
+                # before this build: a re-read story's old row, else the row itself ("" for a new story)
+                old = self.old.get(key)
+                if (old.url if old is not None else url) != new:
                     changed.add(key)
         self.db.executemany("UPDATE stories SET url=? WHERE key=?", updates)
         return changed
