@@ -238,8 +238,10 @@ class SiteData:
         if not keys:
             return []
         oldest = self.story(keys[-1])
-        keys += [r[0] for r in self.db.execute("SELECT t.key FROM tags t JOIN stories s ON s.key = t.key WHERE t.tag=? AND s.page=?",
-                                               (tag, oldest.page))]
+        # the oldest page's stories of the tag: that page's few stories, each looked up in the tag
+        # (CROSS JOIN keeps SQLite from walking every story of the tag instead: a third of the archive)
+        keys += [r[0] for r in self.db.execute("SELECT s.key FROM stories s CROSS JOIN tags t ON t.tag=? AND t.ord=s.ord "
+                                               "WHERE s.page=?", (tag, oldest.page))]
         rows = sorted({k: self.story(k) for k in keys}.values(), key=lambda r: r.ord)
         return newest_first(rows)[:n]
 
