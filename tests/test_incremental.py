@@ -132,23 +132,31 @@ def test_one_cache_for_two_content_folders(tmp_path, case):
 
 def test_serve_puts_off_the_search_index_and_the_next_build_catches_up(archive, tmp_path):
     """serve publishes a save's pages first (defer_search) and builds the index right after: in
-    between, the pages show the edit and the index is the previous one, whole; after, the site
+    between, the pages show the edit and the index and the sitemaps are the previous ones, whole; after, the site
     is exactly a cold build's. Two saves put off in a row are both caught up."""
     content = tmp_path / "content"
     shutil.copytree(archive / "content", content)
     site, cache = tmp_path / "site", tmp_path / "cache"
     build_into(content, site, cache)
     index_before = {k: v for k, v in digest(site).items() if k.startswith("search/")}
+    maps_before = {k: v for k, v in digest(site).items() if k.startswith("sitemap")}
     pages = sorted(content.glob("*.md"))
     for page, word in ((pages[3], "远销京津"), (pages[7], "誉满辽西")):
         page.write_text(page.read_text(encoding="utf-8").replace("。", f"，{word}。", 1), encoding="utf-8")
         shown = build(BuildOptions(content=content, out=site, templates=ROOT / "templates", static=ROOT / "static",
                                    cache=cache, defer_search=True))
         assert shown.search["deferred"] >= 1
+    # a new page: new URLs, which the sitemaps list
+    text = pages[5].read_text(encoding="utf-8")
+    (content / "x-new.md").write_text(re.sub(r"^date: .*$", "date: 2012-01-20", text, count=1, flags=re.M), encoding="utf-8")
+    build(BuildOptions(content=content, out=site, templates=ROOT / "templates", static=ROOT / "static", cache=cache, defer_search=True))
+    assert (site / "2012" / "01" / "20" / "index.html").is_file()
     assert {k: v for k, v in digest(site).items() if k.startswith("search/")} == index_before
+    assert {k: v for k, v in digest(site).items() if k.startswith("sitemap")} == maps_before  # (crawlers' files wait too)
     assert any("誉满辽西" in p.read_text(encoding="utf-8") for p in site.rglob("index.html"))
     caught_up = build_into(content, site, cache)
     assert caught_up.cache["misses"] == 0 and caught_up.search["written"] > 0
+    assert {k: v for k, v in digest(site).items() if k.startswith("sitemap")} != maps_before
     build_into(content, tmp_path / "cold", None)
     assert digest(site) == digest(tmp_path / "cold")
 
@@ -176,3 +184,40 @@ def test_an_edited_paragraph_renders_its_page_and_stories_not_its_whole_day(arch
     assert warm.rendered["landing"] <= len(tags)
     build_into(content, tmp_path / "cold", None)
     assert digest(site) == digest(tmp_path / "cold")
+
+
+def test_a_save_looks_only_at_the_files_serve_saw_and_the_next_build_at_all(archive, tmp_path):
+    """serve passes the files its watcher saw (BuildOptions.changed): that build states and reads
+    only those pages, so a page edited unseen waits for the next full build (serve runs one at
+    once, for the search index), which reads it; the site is then a cold build's."""
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_into(content, site, cache)
+    seen, unseen = content / "d-0003.md", content / "d-0017.md"
+    for page, word in ((seen, "远销京津"), (unseen, "誉满辽西")):
+        page.write_text(page.read_text(encoding="utf-8").replace("。", f"，{word}。", 1), encoding="utf-8")
+    editor_temp = content / "4913"  # (vim's probe: made and gone before the build looks)
+    shown = build(BuildOptions(content=content, out=site, templates=ROOT / "templates", static=ROOT / "static", cache=cache,
+                               defer_search=True, changed=frozenset({seen, editor_temp})))
+    assert shown.cache["misses"] == 1
+    html = "".join(p.read_text(encoding="utf-8") for p in site.rglob("index.html"))
+    assert "远销京津" in html and "誉满辽西" not in html
+    caught_up = build_into(content, site, cache)
+    assert caught_up.cache["misses"] == 1
+    build_into(content, tmp_path / "cold", None)
+    assert digest(site) == digest(tmp_path / "cold")
+
+
+def test_a_save_of_an_image_scans_every_page(archive, tmp_path):
+    """A file of content/ that is not a page may be an image a page shows: that save scans all."""
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_into(content, site, cache)
+    page = content / "d-0005.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("。", "，誉满辽西。", 1), encoding="utf-8")
+    (content / "photo.jpg").write_bytes(b"not looked at")
+    shown = build(BuildOptions(content=content, out=site, templates=ROOT / "templates", static=ROOT / "static", cache=cache,
+                               defer_search=True, changed=frozenset({content / "photo.jpg"})))
+    assert shown.cache["misses"] == 1 and shown.cache["hits"] == len(list(content.glob("*.md"))) - 1

@@ -37,10 +37,11 @@ from . import themes as themes_stage
 from .config import SiteConfig, load_config, normalize_base_url
 from .errors import SiteError
 from .site import SiteData
-from .store import Damaged, Store, code_files, files_digest, pack, unpack
+from .store import Damaged, Store, code_files, files_digest, pack, rows_of, unpack
 
 READ_BATCH = 64  # pages read, prepared and handed to the structure at a time
 PARALLEL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
+SITE_FILES = {"site.yaml", "themes.yaml", "keywords.yaml", "dict.txt"}  # content/'s files that are not pages or images
 
 MAP_CODE = ["errors", "load", "normalize", "parse", "model", "segment", "themes", "keywords", "read", "media", "search/tokens"]
 REDUCE_CODE = ["structure", "views", "keywords", "store"]
@@ -63,6 +64,8 @@ class BuildOptions:
     executor: Optional[str] = None  # dask://HOST:PORT: read pages on a Dask cluster
     hook: Optional[Callable[[str], None]] = None  # called at named points (tests and bench/crash.py kill builds there)
     defer_search: bool = False  # serve: publish the pages now, the search index in the next build (see _publish)
+    changed: Optional[frozenset] = None  # serve: the files its watcher saw change; scan looks at only those pages
+    # (None: every page; serve's next build, which catches up the index, scans them all again)
 
 
 @dataclass
@@ -329,10 +332,26 @@ class Build:
         """The pages to read: new ones, changed ones (size, mtime or an image of theirs), and, when
         the structure is made afresh, all; the store's pages no longer in content/ are removed."""
         db = self.store.db
+        pages = self._changed_pages()
         known = {}
-        for path, size, mtime, images, draft in db.execute("SELECT path, size, mtime_ns, images, draft FROM sources"):
+        if pages is None:
+            rows = db.execute("SELECT path, size, mtime_ns, images, draft FROM sources")
+            found = find_pages(self.o.content)
+        else:  # (serve: what its watcher saw, each page stated and looked up on its own)
+            rows = rows_of(db, "SELECT path, size, mtime_ns, images, draft FROM sources WHERE path IN ({})", pages)
+            found = []
+            for key in sorted(pages):
+                path = self.o.content / key
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    raise SiteError(display_path(path), f"cannot be read ({exc.strerror}): a broken link?") from None
+                if os_path_isfile(st):
+                    found.append((key, path, st))
+        for path, size, mtime, images, draft in rows:
             known[path] = (size, mtime, images, draft)
-        found = find_pages(self.o.content)
         self.removed = sorted(set(known) - {k for k, _, _ in found})
         todo, unchanged = [], 0
         self.reput = []  # unchanged pages the structure needs again (it is made afresh)
@@ -345,6 +364,29 @@ class Build:
                 continue
             todo.append((key, path))
         return todo, unchanged
+
+    def _changed_pages(self) -> Optional[set]:
+        """The page keys of o.changed, when the scan may look at only those: nothing is made afresh
+        (a changed site.yaml, dict.txt, themes.yaml or template does that through the salts), and no
+        other file of content/ that is there now changed (it may be an image a page shows). A file
+        that is gone is an editor's temporary one, or an image whose page the next full scan finds.
+        None: scan every page."""
+        if self.o.changed is None or self.reduce_all or self.render_all:
+            return None
+        content = self.o.content.resolve()
+        keys = set()
+        for path in self.o.changed:
+            path = Path(path).resolve()
+            if content not in path.parents:
+                continue  # (a template or a static file: the render salt sees those)
+            rel = path.relative_to(content)
+            if any(part.startswith(".") for part in rel.parts) or path.name.endswith("~"):
+                continue  # (find_pages skips them too)
+            if path.suffix == ".md":
+                keys.add(rel.as_posix())
+            elif path.exists() and path.name not in SITE_FILES:
+                return None
+        return keys
 
     # -- 3. read ---------------------------------------------------------------------
     def read(self, todo: list) -> None:
@@ -510,8 +552,9 @@ class Build:
             # files they describe, or not at all: a build killed after this stage leaves them as
             # the published index has them, and the next build patches the same stories again
             self.store.begin()
+            deferred = o.defer_search and not dirty.everything and not dirty.search_all
             try:
-                if o.defer_search and not dirty.everything and not dirty.search_all:
+                if deferred:
                     # serve: the reader's page first; the stories whose postings changed are kept
                     # in the store, and the next build (serve runs it at once) patches the index
                     search_info = defer_index(self.store, dirty)
@@ -528,7 +571,14 @@ class Build:
                 changed = set(written) | {p for p, _ in deletes}
                 years = {r[3] for r in records if r[0] in changed and r[3] is not None} | {y for _, y in deletes if y is not None}
                 parent.writer.records, parent.writer.written = [], []
-                feeds.sitemaps(parent, db, None if dirty.everything else years)
+                owed = set(json.loads(self.store.get("sitemaps_pending") or "[]"))
+                if deferred:
+                    # serve's save: the sitemaps (for crawlers, not for the preview) are written with
+                    # the search index by the next build, which serve runs at once
+                    self.store.set("sitemaps_pending", json.dumps(sorted(years | owed)))
+                else:
+                    feeds.sitemaps(parent, db, None if dirty.everything else years | owed)
+                    self.store.set("sitemaps_pending", None)
                 deletes += self._record(parent.writer.records, {r[2] for r in parent.writer.records}, False)
                 written += parent.writer.written
                 n_records = len(records) + len(parent.writer.records)
@@ -564,7 +614,7 @@ class Build:
             raise
         shutil.rmtree(staging, ignore_errors=True)
         media_stage.prune(self.cache_dir / "media", set(gone_media))
-        result = self._result(search_info, len(written), n_records)
+        result = self._result(search_info, len(written), n_records, report=not deferred)
         result.rendered = dict(Counter(t[0] for t in tasks))
         return result
 
@@ -602,24 +652,28 @@ class Build:
         db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", [(p, *v) for p, v in new.items()])
         return deletes
 
-    def _result(self, search_info: dict, written: int, files: int) -> BuildResult:
+    def _result(self, search_info: dict, written: int, files: int, report: bool = True) -> BuildResult:
+        """The build's figures, warnings and failures; with `report`, the editor's report written
+        (every page's warnings: serve's save leaves that to the build it runs next)."""
         db = self.store.db
         warnings = []
         from .model import PageWarning
 
-        for path, text in db.execute("SELECT path, warnings FROM sources WHERE warnings <> '[]' ORDER BY path"):
-            for kind, message, line in json.loads(text):
-                warnings.append((self._display(path), PageWarning(kind, message, line)))
-        report = self.o.report or default_report(self.o.out)
-        try:
-            write_report(report, warnings, self.failures)
-        except OSError:
-            report = None  # the site is built; a report we cannot write is not worth failing for
+        where = None
+        if report:
+            for path, text in db.execute("SELECT path, warnings FROM sources WHERE warnings <> '[]' ORDER BY path"):
+                for kind, message, line in json.loads(text):
+                    warnings.append((self._display(path), PageWarning(kind, message, line)))
+            where = self.o.report or default_report(self.o.out)
+            try:
+                write_report(where, warnings, self.failures)
+            except OSError:
+                where = None  # the site is built; a report we cannot write is not worth failing for
         counts = {"pages": self.store.count("pages"), "stories": self.store.count("stories"),
                   "files": db.execute("SELECT count(*) FROM outputs").fetchone()[0]}
         all_files = [p for (p,) in db.execute("SELECT path FROM outputs ORDER BY path")] if counts["stories"] < 20_000 else None
         return BuildResult(self.store.path, self.config, self.taxonomy.themes, self._display,
-                           counts, {}, warnings, search_info, self.failures, report,
+                           counts, {}, warnings, search_info, self.failures, where,
                            {"written": written, "kept": counts["files"] - written},
                            {"images": db.execute("SELECT count(*) FROM counts WHERE key GLOB 'media:*' AND n > 0").fetchone()[0],
                             "encoded": sorted(self.media.encoded)}, list(self.notes), all_files)

@@ -143,14 +143,20 @@ def watch(options: BuildOptions, reloader: Reloader) -> object:
     out = options.out.resolve()
     lock = threading.Lock()
     timer: list = [None]
+    saved: set = set()  # the paths seen since the last rebuild took them
+    saved_lock = threading.Lock()
 
     def rebuild():
-        # the saved page first (the search index put off, so the browser reloads sooner), then
-        # at once the index for what changed: a second build that reads and renders nothing
+        # the saved page first (the search index put off, so the browser reloads sooner; only the
+        # files the watcher saw are looked at), then at once the index for what changed: a second
+        # build that reads and renders nothing, and scans every page (a change the watcher missed)
         with lock:
             started = time.perf_counter()
+            with saved_lock:
+                changed = frozenset(saved)
+                saved.clear()
             try:
-                result = build(replace(options, defer_search=True))
+                result = build(replace(options, defer_search=True, changed=changed))
             except SiteError as exc:
                 print(f"error: {exc} (still serving the previous site)", file=sys.stderr, flush=True)
                 return
@@ -173,6 +179,10 @@ def watch(options: BuildOptions, reloader: Reloader) -> object:
             path = Path(getattr(event, "dest_path", "") or event.src_path).resolve()
             if event.is_directory or out in path.parents or path.name.startswith(".") or path.name.endswith("~"):
                 return
+            with saved_lock:
+                saved.add(path)
+                if event.event_type == "moved":
+                    saved.add(Path(event.src_path).resolve())
             if timer[0]:
                 timer[0].cancel()
             timer[0] = threading.Timer(DEBOUNCE, rebuild)
