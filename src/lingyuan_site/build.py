@@ -106,10 +106,27 @@ class BuildResult:
         return self._site
 
 
-def find_pages(content: Path) -> list[tuple[str, Path, os.stat_result]]:
-    """(key, path, stat) of every page file below `content`: the key is its path relative to it."""
+def find_pages(content: Path, only: Optional[set] = None) -> list[tuple[str, Path, os.stat_result]]:
+    """(key, path, stat) of every page file below `content`: the key is its path relative to it.
+    With `only` (keys), of those of them that are there (serve's save: no walk)."""
     if not content.is_dir():
         raise SiteError(str(content), "content folder not found (use --content DIR)")
+
+    def entry(key: str, path: Path, gone_ok: bool):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            if gone_ok:
+                return None
+            raise SiteError(display_path(path), "cannot be read (No such file or directory): a broken link?") from None
+        except OSError as exc:
+            raise SiteError(display_path(path), f"cannot be read ({exc.strerror}): a broken link?") from None
+        if not os_path_isfile(st):
+            raise SiteError(display_path(path), "is not a file; a page is a .md file")
+        return key, path, st
+
+    if only is not None:
+        return [e for e in (entry(key, content / key, True) for key in sorted(only)) if e is not None]
     found = []
     root = str(content)
     for folder, dirs, names in os.walk(content):
@@ -118,13 +135,7 @@ def find_pages(content: Path) -> list[tuple[str, Path, os.stat_result]]:
             if not name.endswith(".md") or name.startswith("."):
                 continue
             path = Path(folder) / name
-            try:
-                st = path.stat()
-            except OSError as exc:
-                raise SiteError(display_path(path), f"cannot be read ({exc.strerror}): a broken link?") from None
-            if not os_path_isfile(st):
-                raise SiteError(display_path(path), "is not a file; a page is a .md file")
-            found.append((os.path.relpath(path, root).replace(os.sep, "/"), path, st))
+            found.append(entry(os.path.relpath(path, root).replace(os.sep, "/"), path, False))
     return sorted(found)
 
 
@@ -336,20 +347,9 @@ class Build:
         known = {}
         if pages is None:
             rows = db.execute("SELECT path, size, mtime_ns, images, draft FROM sources")
-            found = find_pages(self.o.content)
         else:  # (serve: what its watcher saw, each page stated and looked up on its own)
             rows = rows_of(db, "SELECT path, size, mtime_ns, images, draft FROM sources WHERE path IN ({})", pages)
-            found = []
-            for key in sorted(pages):
-                path = self.o.content / key
-                try:
-                    st = path.stat()
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    raise SiteError(display_path(path), f"cannot be read ({exc.strerror}): a broken link?") from None
-                if os_path_isfile(st):
-                    found.append((key, path, st))
+        found = find_pages(self.o.content, pages)
         for path, size, mtime, images, draft in rows:
             known[path] = (size, mtime, images, draft)
         self.removed = sorted(set(known) - {k for k, _, _ in found})
