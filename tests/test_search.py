@@ -25,11 +25,20 @@ def tk():
 @pytest.fixture(scope="module")
 def built_index(built):
     out, result = built
+    return (*read_index(out), result.site)
+
+
+def read_index(out):
+    """A built site's index as the browser reads it: (meta, shards, documents)."""
     folder = out / "search" / "index"
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     parts = [search.unpack((folder / f"{k}.bin").read_bytes()) for k in range(shard_count(meta))]
     docs = {int(p.stem): search.unpack(p.read_bytes()) for p in (out / "search" / "docs").glob("*.bin")}
-    return meta, parts, docs, result.site
+    lengths = {}
+    for b in range(meta["blocks"]):
+        lengths.update(search.decode_lengths(search.unpack((out / "search" / "lengths" / f"{b}.bin").read_bytes())))
+    meta = {**meta, "story_lengths": lengths}  # (for merged(): every story's field lengths)
+    return meta, parts, docs
 
 
 def shard_count(meta) -> int:
@@ -59,7 +68,7 @@ def stock_lunr_index(site, seg) -> dict:
 
 
 def merged(meta, parts) -> dict:
-    return search.merge_shards(meta, parts)
+    return search.merge_shards(meta, parts, meta["story_lengths"])
 
 
 def full_index(meta, parts):
@@ -310,6 +319,45 @@ def test_browser_weighs_the_shards_exactly_as_python(phone, server, built_index)
     got = phone.evaluate("k => window.lingyuanSearch.mergedIndex(k)", list(range(shard_count(meta))))
     assert got == merged(meta, parts)
     assert len(got["fieldVectors"]) > 100
+
+
+def test_browser_scores_a_query_with_only_its_candidates_lengths(browser, tmp_path, monkeypatch):
+    """Field lengths are in blocks by story number (format 5), and the browser fetches the blocks
+    of a query's candidates only. Built with 8 blocks for 22 stories: every query gives the refs
+    and scores Python gives from the whole index, and fetches exactly its results' blocks (none
+    for a query nothing matches)."""
+    from conftest import _Server, build_site
+
+    monkeypatch.setattr("lingyuan_site.search.write.blocks_for", lambda docs: 8)
+    out = tmp_path / "public"
+    build_site(out)
+    meta, parts, _ = read_index(out)
+    assert meta["blocks"] == 8 and len(list((out / "search" / "lengths").glob("*.bin"))) == 8
+    full = full_index(meta, parts)
+    srv = _Server(out)
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        asked: list = []
+        page.on("request", lambda r: asked.append(r.url))
+        page.goto(srv.url + "search/")
+        page.wait_for_selector("#search-status:has-text('输入关键词')")
+        fewer = 0
+        for q in QUERIES:
+            for theme in (None, "agriculture"):
+                asked.clear()
+                page.evaluate("() => window.lingyuanSearch.reset()")
+                got = page.evaluate("([q, t]) => window.lingyuanSearch.run(q, t).then(r => r.results.map(x => [String(x.ref), x.n, x.score]))",
+                                    [q, theme])
+                expected = search.python_search(full, q, theme, meta["fold"])
+                assert [(r, n, round(x, 9)) for r, n, x in got] == [(r, n, round(x, 9)) for r, n, x in expected], (q, theme)
+                fetched = {int(u.rsplit("/", 1)[1].split(".")[0]) for u in asked if "/search/lengths/" in u}
+                assert fetched == {int(r) % 8 for r, _, _ in expected}, (q, theme)
+                fewer += len(fetched) < 8
+        assert fewer > 10  # most queries leave some blocks alone
+    finally:
+        ctx.close()
+        srv.close()
 
 
 def test_browser_rounds_weights_as_python(phone, server):

@@ -75,8 +75,10 @@ CREATE INDEX IF NOT EXISTS keywords_base ON keywords(base);
 CREATE TABLE IF NOT EXISTS chars (ch TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;
 -- counts kept as the site changes
 CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;
--- the published search index: each story's number and the shards its postings are in
-CREATE TABLE IF NOT EXISTS search (key TEXT PRIMARY KEY, ref INTEGER, n INTEGER, shards BLOB, digest BLOB);  -- digest: of its postings
+-- the published search index: each story's number, its block of field lengths, its field lengths
+-- (JSON) and the shards its postings are in, each with a hash of the story's postings there
+CREATE TABLE IF NOT EXISTS search (key TEXT PRIMARY KEY, ref INTEGER, block INTEGER, lengths TEXT, shards BLOB);
+CREATE INDEX IF NOT EXISTS search_block ON search(block, ref);
 -- image sources as last read (size, mtime, digest): a photo is hashed again only when it changed
 CREATE TABLE IF NOT EXISTS media (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
 -- pypinyin slugs of titles

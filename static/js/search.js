@@ -24,6 +24,7 @@
   var TERM_RE = /"([^"]*)"|“([^”]*)”|「([^」]*)」|(\S+)/g;
 
   var meta = null, foldMap = null, avg = null, shards = {}, index = null, indexKey = "";
+  var lengths = {}, blocks = {};  // story number → its field lengths; the blocks of them loaded
   var docs = {};
 
   function getJSON(path) {
@@ -120,17 +121,83 @@
     return out;
   }
 
-  /* the lunr index of the loaded shards; with `keep` (term → bool), of only the terms it keeps. A
-   * query needs only its own terms: lunr scores a document by the dot product of the query vector
-   * with the document's field vectors over the query vector's magnitude, so terms outside the
-   * query change no score, and an index of a query's terms is small to build. */
-  function ensureIndex(needed, keep, key) {
+  /* each posting of a shard's terms that `want` (term → bool) keeps: each(term index, field, doc, j) */
+  function eachPosting(part, want, each) {
+    if (!part || !part.t) return;  // an empty shard
+    for (var t = 0, j = 0; t < part.t.length; t++) {
+      var end = j + part.n[t];
+      if (want && !want(part.t[t])) { j = end; continue; }
+      for (var doc = 0, prevField = -1; j < end; j++) {
+        var f = part.f[j];
+        doc = f === prevField ? doc + part.d[j] : part.d[j];
+        prevField = f;
+        each(t, f, doc, j);
+      }
+    }
+  }
+
+  /* the stories a token matches in the given fields (a prefix: every term it starts) */
+  function docsOf(token, wildcard, fieldNames) {
+    var out = new Set(), allowed = fieldNames.map(function (name) { return meta.fields.indexOf(name); });
+    var want = wildcard ? function (term) { return term.lastIndexOf(token, 0) === 0; } : function (term) { return term === token; };
+    (wildcard ? shardsOfPrefix(token) : [shardOf(token)]).forEach(function (k) {
+      eachPosting(shards[k], want, function (t, f, doc) { if (allowed.indexOf(f) >= 0) out.add(doc); });
+    });
+    return out;
+  }
+
+  /* a query's candidates: the stories every required token matches (lunr scores no other story, so
+   * only their field lengths are needed) */
+  function candidates(perTerm, theme) {
+    var sets = [];
+    perTerm.forEach(function (toks) {
+      toks.forEach(function (t) { if (t.required) sets.push(docsOf(t.token, t.wildcard, meta.searchFields)); });
+    });
+    if (theme) sets.push(docsOf(theme, false, ["theme"]));
+    sets.sort(function (a, b) { return a.size - b.size; });
+    var out = new Set(sets[0]);
+    sets.slice(1).forEach(function (set) { out.forEach(function (doc) { if (!set.has(doc)) out.delete(doc); }); });
+    return out;
+  }
+
+  /* the field lengths of the given stories: their blocks (search/shards.py), fetched once each */
+  function ensureLengths(refs) {
+    var wanted = {};
+    refs.forEach(function (ref) { var b = ref % meta.blocks; if (!blocks[b]) wanted[b] = true; });
+    return Promise.all(Object.keys(wanted).map(function (b) {
+      return getPacked("lengths/" + b + ".bin").then(function (block) {
+        var width = meta.fields.length, ref = 0;
+        for (var i = 0; i < block.r.length; i++) {
+          ref += block.r[i];
+          lengths[ref] = block.l.slice(i * width, (i + 1) * width);
+        }
+        blocks[b] = true;
+      });
+    }));
+  }
+
+  /* the lunr index of the loaded shards; with `keep` (term → bool), of only the terms it keeps,
+   * and with `wanted` (→ a set of story numbers), of only those stories' postings. A query needs
+   * only its own terms and candidates: lunr scores a document by the dot product of the query
+   * vector with the document's field vectors over the query vector's magnitude, so terms outside
+   * the query change no score, and an index of a query's terms is small to build. Every kept term
+   * stays, with no postings if need be: a prefix's expansions make the query vector. */
+  function ensureIndex(needed, keep, key, wanted) {
     var missing = needed.filter(function (k) { return !shards[k]; });
+    var only = null;
     return Promise.all([].concat(missing.map(function (k) {
       return getPacked("index/" + k + ".bin").then(function (part) { shards[k] = part; });
     }))).then(function () {
+      only = wanted ? wanted() : null;
+      var refs = only;
+      if (!refs) {
+        refs = new Set();
+        Object.keys(shards).forEach(function (k) { eachPosting(shards[k], keep, function (t, f, doc) { refs.add(doc); }); });
+      }
+      return ensureLengths(refs);
+    }).then(function () {
       key = (key || "") + "|" + Object.keys(shards).sort().join(",");
-      if (key !== indexKey) { index = lunr.Index.load(merge(keep)); indexKey = key; }
+      if (key !== indexKey) { index = lunr.Index.load(merge(keep, only)); indexKey = key; }
       return index;
     });
   }
@@ -163,7 +230,7 @@
    * field-vector element at once. Terms are numbered in text order. */
   var NO_METADATA = Object.freeze({});  // lunr copies a posting's metadata, never changes it
 
-  function merge(keep) {
+  function merge(keep, only) {
     var fields = meta.fields, n = fields.length, inverted = [], vectors = new Map(), all = [];
     var keys = Object.keys(shards);
     keys.forEach(function (k) { if (shards[k].t) all.push.apply(all, keep ? shards[k].t.filter(keep) : shards[k].t); });
@@ -172,25 +239,22 @@
     all.forEach(function (t, i) { number.set(t, i); });
     var unsorted = new Set();  // field vectors whose elements came out of index order
     keys.forEach(function (k) {
-      var part = shards[k], j = 0;
-      if (!part.t) return;  // an empty shard
-      for (var t = 0; t < part.t.length; t++) {
-        if (keep && !keep(part.t[t])) { j += part.n[t]; continue; }
-        var index = number.get(part.t[t]), df = part.n[t], posting = {}, doc = 0, prevField = -1;
-        for (var g = 0; g < n; g++) posting[fields[g]] = {};
-        posting._index = index;
-        for (var end = j + df; j < end; j++) {
-          var f = part.f[j];
-          doc = f === prevField ? doc + part.d[j] : part.d[j];
-          prevField = f;
-          posting[fields[f]][doc] = NO_METADATA;
-          var ref = fields[f] + "/" + doc, v = vectors.get(ref);
-          var weight = lunrWeight(meta.docs, df, part.c[j], part.l[j], avg[f], meta.boosts[f]);
-          if (v === undefined) vectors.set(ref, [index, weight]);
-          else { if (v[v.length - 2] > index) unsorted.add(ref); v.push(index, weight); }
+      var part = shards[k], posting = null, index = 0;
+      eachPosting(part, keep, function (t, f, doc, j) {
+        if (!posting || posting.t !== t) {
+          index = number.get(part.t[t]);
+          posting = { t: t, entry: {} };
+          for (var g = 0; g < n; g++) posting.entry[fields[g]] = {};
+          posting.entry._index = index;
+          inverted.push([part.t[t], posting.entry]);
         }
-        inverted.push([part.t[t], posting]);
-      }
+        if (only && !only.has(doc)) return;
+        posting.entry[fields[f]][doc] = NO_METADATA;
+        var ref = fields[f] + "/" + doc, v = vectors.get(ref);
+        var weight = lunrWeight(meta.docs, part.n[t], part.c[j], lengths[doc][f], avg[f], meta.boosts[f]);
+        if (v === undefined) vectors.set(ref, [index, weight]);
+        else { if (v[v.length - 2] > index) unsorted.add(ref); v.push(index, weight); }
+      });
     });
     unsorted.forEach(function (ref) {
       var v = vectors.get(ref), pairs = [];
@@ -219,7 +283,8 @@
     perTerm.forEach(function (toks) { toks.forEach(function (t) { if (t.wildcard) prefixes.push(t.token); else exact.add(t.token); }); });
     var keep = function (term) { return exact.has(term) || prefixes.some(function (p) { return term.lastIndexOf(p, 0) === 0; }); };
     var key = Array.from(exact).sort().join(" ") + "*" + prefixes.sort().join(" ");
-    return ensureIndex(Object.keys(needed).map(Number), keep, key).then(function (idx) {
+    var wanted = function () { return candidates(perTerm, theme); };
+    return ensureIndex(Object.keys(needed).map(Number), keep, key, wanted).then(function (idx) {
       var combined = {};
       perTerm.forEach(function (toks) {
         idx.query(function (q) {
@@ -356,6 +421,8 @@
     snippet: snippet,
     /* for tests: the lunr index the given shards make (search.merge_shards in Python) */
     mergedIndex: function (needed) { return ensureIndex(needed).then(function () { return merge(); }); },
+    /* for tests: forget the shards and lengths loaded, as a new page would */
+    reset: function () { shards = {}; lengths = {}; blocks = {}; index = null; indexKey = ""; },
     roundMilli: roundMilli
   };
   window.lingyuanSearch = engine;

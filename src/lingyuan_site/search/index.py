@@ -41,9 +41,10 @@ def fold_table(site_chars: Iterable[str]) -> dict[str, str]:
     return {t: s for t, s in sorted(t2s_table().items()) if s in site_chars and t not in site_chars}
 
 
-def merge_shards(meta: dict, parts: Iterable[dict]) -> dict:
+def merge_shards(meta: dict, parts: Iterable[dict], lengths: dict[int, list]) -> dict:
     """Shards → one serialised lunr index, weighing each posting as lunr.py's Builder does
-    (lunr_weight) from its count, its field's length and the term's posting count (search.js
+    (lunr_weight) from its count, its field's length in its document (`lengths`: ref → the
+    document's field lengths, from the blocks of lengths) and the term's posting count (search.js
     does the same in the browser). Terms are numbered in text order, so any set of shards numbers
     its terms in the same relative order and scores a query exactly as all shards do."""
     fields, docs, boosts = meta["fields"], meta["docs"], meta["boosts"]
@@ -57,11 +58,11 @@ def merge_shards(meta: dict, parts: Iterable[dict]) -> dict:
             index = number[term]
             posting = {**{name: {} for name in fields}, "_index": index}
             doc = prev_field = None
-            for f, d, c, length in zip(part["f"][j : j + n], part["d"][j : j + n], part["c"][j : j + n], part["l"][j : j + n]):
+            for f, d, c in zip(part["f"][j : j + n], part["d"][j : j + n], part["c"][j : j + n]):
                 doc = doc + d if f == prev_field else d
                 prev_field = f
                 posting[fields[f]][str(doc)] = {}
-                weight = lunr_weight(docs, n, c, length, avg[f], boosts[f])
+                weight = lunr_weight(docs, n, c, lengths[doc][f], avg[f], boosts[f])
                 vectors.setdefault(f"{fields[f]}/{doc}", []).append((index, weight))
             j += n
             inverted.append([term, posting])

@@ -5,10 +5,15 @@ Files, below search/ in the site:
 * ``index/meta.json``: ``format``, lunr's ``version``, the ``fields`` and their ``boosts``, the
   ``searchFields``, ``groups`` and ``subs`` (how tokens map to shards, below), ``docs`` (how many
   stories), ``lengths`` (each field's total length over all stories: lunr's average field length
-  is lengths[f] / docs), ``slots`` (how story numbers encode dates, below), ``wholeWordBoost`` and
+  is lengths[f] / docs), ``slots`` (how story numbers encode dates, below), ``blocks`` (how many blocks of
+  field lengths, below), ``wholeWordBoost`` and
   ``fold`` (Traditional → Simplified pairs, two characters each).
 * ``index/<k>.bin``: shard k, gzip-compressed JSON (a .bin, so no server re-encodes it). Every
   shard exists, an empty one as ``{}``.
+* ``lengths/<b>.bin``: the field lengths of the stories whose number ``ref % blocks == b``
+  (``blocks`` in meta), gzip-compressed JSON: ``r`` their numbers (ascending, as gaps from the
+  previous one) and ``l`` their lengths, ``len(FIELDS)`` numbers per story in field order. A
+  block no story falls in has no file.
 * ``docs/<ref>.bin``: what a result shows of story number ref (title, URL, date, snippet text).
 
 Shards. A token goes to shard ``k = g × subs + s`` where ``g = ord(first character) mod groups``
@@ -20,9 +25,18 @@ and a shard holds about TARGET_BYTES of JSON.
 
 A shard is columns: ``t`` its terms (sorted), ``n`` how many postings each has; then per posting,
 in term, field, document order, ``f`` the field number, ``d`` the document (as the gap from the
-previous posting of the same term and field, else absolute), ``c`` the term's count in that field
-and ``l`` that field's length in the document. That is all lunr's index is made of: the reader
+previous posting of the same term and field, else absolute) and ``c`` the term's count in that
+field. With the field lengths of the documents, that is all lunr's index is made of: the reader
 weighs each posting (index.lunr_weight) and expands the shards into lunr's own form.
+
+Why the lengths are apart (format 5). A posting that carried its field's length (format 4) changed
+with every edit of its story's text, so one appended sentence rewrote every shard the story's terms
+reach: at 4,000 pages 969 of 8,192 shards, 34 of 41 MB, for a feature. Apart, an edit rewrites the
+shards of the terms whose counts it changed, and one block of lengths. A query then fetches the
+blocks of its candidates (the stories every required token matches) after its shards: nothing for
+a query no story matches, one block per candidate for a rare one, every block for a common one.
+``blocks`` (a power of two, about BLOCK_STORIES stories a block, at most MAX_BLOCKS, so a query
+makes at most that many requests for them) changes only when the archive doubles or halves.
 
 Story numbers. ``ref = day key × slots + place`` (structure.Reduce._refs): a story's date is
 ``ref // slots`` as a day key (year = key // 416), so the browser filters by year and sorts by date
@@ -35,7 +49,7 @@ import math
 
 import numpy as np
 
-SHARD_FORMAT = 4
+SHARD_FORMAT = 5
 LUNR_VERSION = "2.3.9"
 FIELDS = (("title", 10), ("lead", 3), ("body", 1), ("captions", 1), ("keywords", 2), ("themes", 2), ("theme", 1))
 FIELD_NAMES = [name for name, _ in FIELDS]
@@ -43,7 +57,9 @@ SEARCH_FIELDS = [name for name, _ in FIELDS if name != "theme"]
 TEXT_FIELDS = FIELD_NAMES[:4]  # from the page (Story.index_terms); the rest from the whole archive
 TARGET_BYTES = 16_000
 MAX_GROUPS = 4096
-POSTING_BYTES = 10  # JSON bytes a posting costs, about (field, gap, count, length)
+POSTING_BYTES = 10  # JSON bytes a posting costs, about (field, gap, count; with the archive fields' postings)
+BLOCK_STORIES = 128
+MAX_BLOCKS = 256
 
 
 def sizes(postings: int) -> tuple[int, int]:
@@ -52,6 +68,12 @@ def sizes(postings: int) -> tuple[int, int]:
     groups = min(MAX_GROUPS, 1 << (shards - 1).bit_length())
     subs = 1 << max(0, math.ceil(shards / groups) - 1).bit_length() if shards > groups else 1
     return groups, subs
+
+
+def blocks_for(docs: int) -> int:
+    """How many blocks of field lengths an index of `docs` stories has."""
+    want = max(1, docs // BLOCK_STORIES)
+    return min(MAX_BLOCKS, 1 << (want.bit_length() - 1))
 
 
 def shard_of(token: str, groups: int, subs: int) -> int:
@@ -66,19 +88,57 @@ def shards_of_prefix(prefix: str, groups: int, subs: int) -> list[int]:
     return list(range(g * subs, (g + 1) * subs))
 
 
+def code_points(terms: list) -> np.ndarray:
+    """Terms as a matrix of their code points, one row a term, 0 past its end."""
+    if not terms:
+        return np.zeros((0, 1), np.uint32)
+    text = np.asarray(terms, dtype=str)
+    width = text.dtype.itemsize // 4
+    return np.ascontiguousarray(text).view(np.uint32).reshape(len(terms), width)
+
+
+def shards_of(points: np.ndarray, groups: int, subs: int) -> np.ndarray:
+    """shard_of for every row of code_points (a one-character term's second column is 0)."""
+    first = points[:, 0].astype(np.int64)
+    second = points[:, 1].astype(np.int64) if points.shape[1] > 1 else np.zeros(len(points), np.int64)
+    return (first % groups) * subs + second % subs
+
+
+_M1, _M2, _P = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x100000001B3)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def posting_hashes(points: np.ndarray, field, count, ref: int) -> np.ndarray:
+    """A 64-bit hash of each posting (term, field, count, document): a story's postings in one shard
+    are summed into that shard's hash, so a patch compares a story's shards by number."""
+    with np.errstate(over="ignore"):
+        h = np.zeros(len(points), np.uint64)
+        for column in points.T:
+            h = _mix(h * _P + column.astype(np.uint64))
+        h = _mix(h ^ (np.asarray(field, np.uint64) << np.uint64(56)) ^ (np.asarray(count, np.uint64) << np.uint64(24)))
+        return _mix(h + np.uint64(ref))
+
+
 class Postings:
-    """Postings as parallel arrays: term (text), field, doc, count, length."""
+    """Postings as parallel arrays: term (text), field, doc, count."""
 
-    __slots__ = ("terms", "field", "doc", "count", "length")
+    __slots__ = ("terms", "field", "doc", "count")
 
-    def __init__(self, terms, field, doc, count, length):
+    def __init__(self, terms, field, doc, count):
         self.terms = terms  # numpy object array (str)
-        self.field, self.doc, self.count, self.length = field, doc, count, length
+        self.field, self.doc, self.count = field, doc, count
 
     @classmethod
     def empty(cls) -> "Postings":
         z = np.zeros(0, np.int64)
-        return cls(np.zeros(0, object), z, z, z, z)
+        return cls(np.zeros(0, object), z, z, z)
 
     @classmethod
     def concat(cls, parts: list) -> "Postings":
@@ -102,13 +162,13 @@ def encode(p: Postings) -> dict:
     unique, rank = np.unique(terms.astype(str), return_inverse=True)
     order = np.lexsort((p.doc, p.field, rank))
     rank, field, doc = rank[order], p.field[order], p.doc[order]
-    count, length = p.count[order], p.length[order]
+    count = p.count[order]
     same = np.zeros(len(rank), dtype=bool)
     same[1:] = (rank[1:] == rank[:-1]) & (field[1:] == field[:-1])
     gap = doc.copy()
     gap[1:] = np.where(same[1:], doc[1:] - doc[:-1], doc[1:])
     n = np.bincount(rank, minlength=len(unique))
-    return {"t": unique.tolist(), "n": n.tolist(), "f": field.tolist(), "d": gap.tolist(), "c": count.tolist(), "l": length.tolist()}
+    return {"t": unique.tolist(), "n": n.tolist(), "f": field.tolist(), "d": gap.tolist(), "c": count.tolist()}
 
 
 def decode(shard: dict) -> Postings:
@@ -127,7 +187,22 @@ def decode(shard: dict) -> Postings:
     total = np.cumsum(gap)
     base = total[start] - gap[start]
     doc = total - base[run]
-    return Postings(terms, field, doc, np.asarray(shard["c"], dtype=np.int64), np.asarray(shard["l"], dtype=np.int64))
+    return Postings(terms, field, doc, np.asarray(shard["c"], dtype=np.int64))
+
+
+def encode_lengths(rows: list) -> dict:
+    """(ref, lengths) rows, ascending by ref → a block of field lengths."""
+    refs = [r for r, _ in rows]
+    return {"r": [refs[0]] + [b - a for a, b in zip(refs, refs[1:])] if refs else [], "l": [n for _, ls in rows for n in ls]}
+
+
+def decode_lengths(block: dict) -> dict[int, list]:
+    """A block of field lengths → ref → its fields' lengths."""
+    out, ref, width = {}, 0, len(FIELDS)
+    for i, gap in enumerate(block.get("r", ())):
+        ref += gap
+        out[ref] = block["l"][i * width : (i + 1) * width]
+    return out
 
 
 def dump(data) -> bytes:

@@ -5,11 +5,14 @@ Afresh: every story's postings go, in one pass over the store, into bucket files
 (temporary, beside the staging folder), then each bucket is sorted and cut into shards: memory holds
 one bucket, never the whole index.
 
-Patching: the build store keeps, per story, its number and the shards its postings are in (table
-``search``). A story that changed (its text, keywords, themes, number, or it is gone) is removed from
-those shards and added to the shards of its new postings; only those shards are read (from the
-published site), changed and written. What it removes tells the aggregates what to subtract (its
-field lengths, its characters), so nothing is counted over the whole archive again.
+Patching: the build store keeps, per story, its number, its field lengths and the shards its
+postings are in, each with a hash of its postings there (table ``search``). A story that changed
+(its text, keywords, themes, number, or it is gone) is taken out of the shards whose hash changed
+and put in again with its new postings there; only those shards are read (from the published
+site), changed and written, with the blocks of lengths of its old and new number. An edit that
+adds a sentence thus rewrites the shards of the terms it added or whose counts it changed, not
+every shard the story is in. What it removes tells the aggregates what to subtract (its field
+lengths, its characters), so nothing is counted over the whole archive again.
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ import numpy as np
 
 from ..store import rows_of
 from .index import fold_table
-from .shards import (FIELD_NAMES, FIELDS, LUNR_VERSION, SEARCH_FIELDS, SHARD_FORMAT, TEXT_FIELDS, Postings, decode, dump, encode,
-                     shard_of, sizes)
+from .shards import (FIELD_NAMES, FIELDS, LUNR_VERSION, SEARCH_FIELDS, SHARD_FORMAT, TEXT_FIELDS, Postings, blocks_for, code_points,
+                     decode, dump, encode, encode_lengths, posting_hashes, shards_of, sizes)
 from .tokens import WHOLE_WORD_BOOST, archive_fields
 
 SNIPPET_TEXT_CHARS = 20_000
@@ -62,37 +65,40 @@ def unpack_file(data: bytes):
 class _Story:
     """One story's postings: tokens per field with counts, and each field's length."""
 
-    __slots__ = ("key", "ref", "terms", "field", "count", "length", "lengths", "_postings")
+    __slots__ = ("key", "ref", "terms", "field", "count", "lengths", "_postings")
 
     def __init__(self, key, ref, fields: dict):
         self.key, self.ref = key, ref
         self._postings = None
-        terms, field, count, length = [], [], [], []
+        terms, field, count = [], [], []
         self.lengths = []
         for f, name in enumerate(FIELD_NAMES):
             words, counts = fields.get(name, ((), ()))
-            total = int(sum(counts))
-            self.lengths.append(total)
+            self.lengths.append(int(sum(counts)))
             terms.extend(words)
             field.extend([f] * len(words))
             count.extend(counts)
-            length.extend([total] * len(words))
-        self.terms, self.field, self.count, self.length = terms, field, count, length
+        self.terms, self.field, self.count = terms, field, count
 
     def postings(self, mask=None) -> Postings:
         p = self._postings
         if p is None:  # (made once: a story's terms reach many shards)
             terms = np.asarray(self.terms, dtype=object)
-            arrays = [np.asarray(a, dtype=np.int64) for a in (self.field, self.count, self.length)]
-            p = self._postings = Postings(terms, arrays[0], np.full(len(self.terms), self.ref, dtype=np.int64), arrays[1], arrays[2])
+            field, count = (np.asarray(a, dtype=np.int64) for a in (self.field, self.count))
+            p = self._postings = Postings(terms, field, np.full(len(self.terms), self.ref, dtype=np.int64), count)
         return p if mask is None else p.select(mask)
 
-    def digest(self) -> bytes:
-        """Of its postings and number: equal digests, equal shards."""
-        h = hashlib.blake2b(digest_size=16)
-        h.update(repr((self.ref, self.field, self.count, self.length)).encode())
-        h.update("\0".join(self.terms).encode("utf-8"))
-        return h.digest()
+    def placed(self, groups: int, subs: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each posting's shard; the shards, ascending; per shard a hash of the story's postings there
+        (equal hashes, equal postings: what a patch compares). Computed on code points in numpy,
+        not term by term in Python (a cold build places tens of millions of postings)."""
+        points = code_points(self.terms)
+        shards = shards_of(points, groups, subs)
+        hashes = posting_hashes(points, self.field, self.count, self.ref)
+        order = np.argsort(shards, kind="stable")
+        unique, first = np.unique(shards[order], return_index=True)
+        sums = np.add.reduceat(hashes[order], first) if len(first) else np.zeros(0, np.uint64)
+        return shards, unique, sums
 
 
 class Index:
@@ -116,11 +122,8 @@ class Index:
             fields[name] = (list(c), list(c.values()))
         return _Story(row.key, row.ref, fields)
 
-    def shards(self, terms: list) -> np.ndarray:
-        """Each term's shard. (Not remembered per term: a memo held the archive's whole vocabulary,
-        the part of the search stage's memory that grew with the archive.)"""
-        g, subs = self.groups, self.subs
-        return np.fromiter((shard_of(t, g, subs) for t in terms), np.int64, len(terms))
+    def _row(self, s: _Story, unique: np.ndarray, sums: np.ndarray) -> tuple:
+        return (s.key, s.ref, s.ref % self.blocks, json.dumps(s.lengths), _pack_shards(unique, sums))
 
     # -- the stage -----------------------------------------------------------------
     def write(self, dirty, published: bool) -> dict:
@@ -128,29 +131,26 @@ class Index:
         n_docs = self.store.count("stories")
         slots = self.store.get("search_slots") or 64
         groups, subs = sizes(self.store.count("text_postings"))
-        self.groups, self.subs = groups, subs
-        afresh = (not published or dirty.everything or dirty.search_all or params is None
-                  or params != [SHARD_FORMAT, groups, subs, slots])
+        self.groups, self.subs, self.blocks = groups, subs, blocks_for(n_docs)
+        layout = [SHARD_FORMAT, groups, subs, slots, self.blocks]
+        afresh = not published or dirty.everything or dirty.search_all or params != layout
         if afresh:
             self._afresh()
         else:
             keys = set(dirty.search) | set(dirty.gone_stories) | set(json.loads(self.store.get("search_pending") or "[]"))
-            found = self._rows_of("SELECT key, ref, shards, digest FROM search WHERE key IN ({})", keys)
-            old = {k: (ref, blob) for k, ref, blob, _ in found}
-            digests = {k: digest for k, _, _, digest in found}
+            found = self._rows_of("SELECT key, ref, lengths, shards FROM search WHERE key IN ({})", keys)
+            old = {k: (ref, json.loads(lengths), blob) for k, ref, lengths, blob in found}
             news = {}
             for key in sorted(keys):
                 row = self.data.story(key)
                 if row is not None:
                     news[key] = self.story(row)
-            # a story read again whose postings and number are as published leaves its shards alone
-            same = {k for k, s in news.items() if k in old and old[k][0] == s.ref and digests[k] == s.digest()}
-            self._patch({k: s for k, s in news.items() if k not in same}, {k: v for k, v in old.items() if k not in same})
+            self._patch(news, old)
             self._docs(news, old)
-        self.store.set("search_params", json.dumps([SHARD_FORMAT, groups, subs, slots]))
+        self.store.set("search_params", json.dumps(layout))
         self.store.set("search_pending", None)
         self._meta(n_docs, slots)
-        self.figures.update(shards=groups * subs, afresh=afresh, groups=groups, subs=subs)
+        self.figures.update(shards=groups * subs, afresh=afresh, groups=groups, subs=subs, blocks=self.blocks)
         return self.figures
 
     def _params(self) -> Optional[list]:
@@ -162,7 +162,7 @@ class Index:
 
     # -- afresh ----------------------------------------------------------------------
     def _afresh(self) -> None:
-        """Every shard and document from the store (see the module docstring)."""
+        """Every shard, block of lengths and document from the store (see the module docstring)."""
         import shutil
 
         db = self.db
@@ -183,11 +183,11 @@ class Index:
                 refs.add(row.ref)
                 doc = self._doc(row)
                 self.writer.write("search-doc", f"search/docs/{row.ref}.bin", doc, lambda d=doc: pack(d), f"doc:{row.ref}")
-                shards = self.shards(s.terms)
+                shards, unique, sums = s.placed(self.groups, self.subs)
                 for f, n in enumerate(s.lengths):
                     lengths[f] += n
                 chars.update(set("".join(s.terms)))
-                rows.append((s.key, s.ref, len(s.terms), _pack_shards(shards), s.digest()))
+                rows.append(self._row(s, unique, sums))
                 p = s.postings()
                 which = shards * buckets // total
                 for b in np.unique(which).tolist():
@@ -215,10 +215,13 @@ class Index:
             for fh in files:
                 fh.close()
             shutil.rmtree(tmp, ignore_errors=True)
-        # what the published site had beyond this index: its documents and shards go
-        for (grp,) in db.execute("SELECT DISTINCT grp FROM outputs WHERE grp GLOB 'doc:*' OR grp GLOB 'shard:*'").fetchall():
+        written = self._write_blocks(range(self.blocks))
+        # what the published site had beyond this index: its documents, shards and blocks go
+        for (grp,) in db.execute("SELECT DISTINCT grp FROM outputs WHERE grp GLOB 'doc:*' OR grp GLOB 'shard:*' "
+                                 "OR grp GLOB 'lengths:*'").fetchall():
             kind, _, n = grp.partition(":")
-            if (kind == "doc" and int(n) not in refs) or (kind == "shard" and int(n) >= total):
+            if ((kind == "doc" and int(n) not in refs) or (kind == "shard" and int(n) >= total)
+                    or (kind == "lengths" and int(n) not in written)):
                 self.writer.forget(grp)
         db.execute("DELETE FROM chars")
         db.executemany("INSERT INTO chars VALUES (?, ?)", sorted(chars.items()))
@@ -227,7 +230,7 @@ class Index:
 
     def _flush(self, fh, items: list) -> None:
         """(postings, their shards) pairs → one pickled record in the bucket file: each term once
-        (a small vocabulary) and per posting its code, field, document, count, length and shard.
+        (a small vocabulary) and per posting its code, field, document, count and shard.
         A bucket holds millions of postings; as Python strings, one per posting, its terms were
         most of the search stage's memory (90 bytes a posting against 4 for a code)."""
         if not items:
@@ -236,8 +239,8 @@ class Index:
         shard = np.concatenate([shards for _, shards in items]).astype(np.int32)
         codes: dict = {}
         code = np.fromiter((codes.setdefault(t, len(codes)) for t in p.terms.tolist()), np.int32, len(p))
-        pickle.dump((list(codes), code, p.field.astype(np.int8), p.doc, p.count.astype(np.int32),
-                     p.length.astype(np.int32), shard), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump((list(codes), code, p.field.astype(np.int8), p.doc, p.count.astype(np.int32), shard), fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
 
     def _emit_range(self, p: Postings, vocabulary: np.ndarray, shard: np.ndarray, lo: int, hi: int) -> None:
         """Shards lo … hi-1 from their postings `p` (terms as codes into `vocabulary`; `shard`: each
@@ -247,7 +250,7 @@ class Index:
         for k in range(lo, hi):
             rows = order[bounds[k - lo] : bounds[k - lo + 1]]
             part = p.select(rows)
-            self._write_shard(k, encode(Postings(vocabulary[part.terms], part.field, part.doc, part.count, part.length)))
+            self._write_shard(k, encode(Postings(vocabulary[part.terms], part.field, part.doc, part.count)))
 
     def _write_shard(self, k: int, columns: dict) -> None:
         text = dump(columns)  # (the file's key is its text: made once, compared, then packed)
@@ -255,47 +258,79 @@ class Index:
         self.figures["compact_bytes"] += size
         self.figures["written"] += size > 0
 
+    def _write_blocks(self, blocks: Iterable[int]) -> set:
+        """The blocks of field lengths from the search table; an empty one goes. Returns the blocks
+        that have stories."""
+        written = set()
+        for b in blocks:
+            rows = [(ref, json.loads(ls)) for ref, ls in
+                    self.db.execute("SELECT ref, lengths FROM search WHERE block=? ORDER BY ref", (b,))]
+            if not rows:
+                self.writer.forget(f"lengths:{b}")
+                continue
+            text = dump(encode_lengths(rows))
+            self.writer.write("search-lengths", f"search/lengths/{b}.bin", text, lambda: pack_text(text), f"lengths:{b}")
+            written.add(b)
+        return written
+
     # -- patching ----------------------------------------------------------------------
     def _patch(self, news: dict, old: dict) -> None:
+        """Each changed story out of the shards where its postings changed and into them again with
+        its new ones; its block of lengths (and the one it left) written again from the table. A
+        story whose number changed changes every shard it is in."""
         db = self.db
-        gone_refs = {v[0] for v in old.values() if v[0] is not None}
-        touched: dict[int, list] = {}
-        for key, s in news.items():
-            shards = self.shards(s.terms)
-            for k in np.unique(shards).tolist():
-                touched.setdefault(k, []).append((s, shards == k))
-            db.execute("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?)", (key, s.ref, len(s.terms), _pack_shards(shards), s.digest()))
-        for key, (ref, blob) in old.items():
-            for k in _unpack_shards(blob).tolist():
-                touched.setdefault(k, [])
-            if key not in news:
-                db.execute("DELETE FROM search WHERE key=?", (key,))
-        removed_chars: Counter = Counter()
-        added_chars: Counter = Counter()
+        empty = (np.zeros(0, np.uint32), np.zeros(0, np.uint64))
+        touched: dict[int, list] = {}  # shard → keys of the stories whose postings there changed
+        changes: dict = {}  # key → (story or None, its postings' shards, shards changed, old number)
+        blocks: set = set()
         length_delta = [0] * len(FIELDS)
-        removed_by_story: dict = {}
+        for key in sorted(set(news) | set(old)):
+            s = news.get(key)
+            old_ref, old_lengths, blob = old.get(key, (None, None, None))
+            before = dict(zip(*(x.tolist() for x in (_unpack_shards(blob) if blob else empty))))
+            shards = None
+            after: dict = {}
+            if s is not None:
+                shards, unique, sums = s.placed(self.groups, self.subs)
+                after = dict(zip(unique.tolist(), sums.tolist()))
+            same_ref = s is not None and old_ref == s.ref
+            changed = {k for k in before.keys() | after.keys() if not same_ref or before.get(k) != after.get(k)}
+            if same_ref and not changed and old_lengths == s.lengths:
+                continue  # as published
+            for k in changed:
+                touched.setdefault(k, []).append(key)
+            changes[key] = (s, shards, changed, old_ref)
+            if not same_ref or old_lengths != s.lengths:
+                blocks.update(ref % self.blocks for ref in (old_ref, s.ref if s else None) if ref is not None)
+            if s is not None:
+                db.execute("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?, ?)", self._row(s, unique, sums))
+            else:
+                db.execute("DELETE FROM search WHERE key=?", (key,))
+            for f in range(len(FIELDS)):
+                length_delta[f] += (s.lengths[f] if s else 0) - (old_lengths[f] if old_lengths else 0)
+        dropped: dict = {}  # key → the terms its old postings in the changed shards had
         for k in sorted(touched):
             current = decode(self._published_shard(k))
-            if gone_refs:
-                drop = np.isin(current.doc, np.fromiter(gone_refs, np.int64, len(gone_refs)))
-                for ref, terms, field, length in zip(current.doc[drop].tolist(), current.terms[drop].tolist(),
-                                                     current.field[drop].tolist(), current.length[drop].tolist()):
-                    entry = removed_by_story.setdefault(ref, [set(), {}])
-                    entry[0].update(terms)
-                    entry[1][field] = length
+            owner = {changes[key][3]: key for key in touched[k] if changes[key][3] is not None}
+            if owner:
+                drop = np.isin(current.doc, np.fromiter(owner, np.int64, len(owner)))
+                for ref, term in zip(current.doc[drop].tolist(), current.terms[drop].tolist()):
+                    dropped.setdefault(owner[ref], set()).add(term)
                 current = current.select(~drop)
-            added = Postings.concat([s.postings(mask) for s, mask in touched[k]])
-            self._write_shard(k, encode(Postings.concat([current, added])))
-        for ref, (chars_terms, field_lengths) in removed_by_story.items():
-            removed_chars.update(set("".join(chars_terms)))
-            for f, length in field_lengths.items():
-                length_delta[f] -= length
-        for s in news.values():
-            added_chars.update(set("".join(s.terms)))
-            for f, length in enumerate(s.lengths):
-                length_delta[f] += length
-        delta = added_chars
-        delta.subtract(removed_chars)
+            added = [changes[key][0].postings(changes[key][1] == k) for key in touched[k] if changes[key][0] is not None]
+            self._write_shard(k, encode(Postings.concat([current, *added])))
+        self._write_blocks(sorted(blocks))
+        # characters: a story's old terms are its new ones in the shards that did not change, and
+        # what its changed shards held
+        delta: Counter = Counter()
+        for key, (s, shards, changed, _) in changes.items():
+            new_terms, kept = set(), set()
+            if s is not None:
+                new_terms = set(s.terms)
+                same = ~np.isin(shards, np.fromiter(changed, np.int64, len(changed)))
+                kept = {t for t, keep in zip(s.terms, same.tolist()) if keep}
+            delta.update(set("".join(new_terms)))
+            delta.subtract(set("".join(kept | dropped.get(key, set()))))
         db.executemany("INSERT INTO chars VALUES (?, ?) ON CONFLICT(ch) DO UPDATE SET n = n + excluded.n",
                        [(c, n) for c, n in delta.items() if n])
         db.execute("DELETE FROM chars WHERE n <= 0")
@@ -315,7 +350,7 @@ class Index:
             row = self.data.story(key)
             doc = self._doc(row)
             self.writer.write("search-doc", f"search/docs/{row.ref}.bin", doc, lambda d=doc: pack(d), f"doc:{row.ref}")
-        before = {ref for ref, _ in old.values() if ref is not None}
+        before = {v[0] for v in old.values() if v[0] is not None}
         now = {r[0] for r in self._rows_of("SELECT ref FROM stories WHERE ref IN ({})", before)}
         for ref in before - now:
             self.writer.forget(f"doc:{ref}")
@@ -356,6 +391,7 @@ class Index:
             "docs": n_docs,
             "lengths": [self.store.count(f"len:{f}") for f in range(len(FIELDS))],
             "slots": slots,
+            "blocks": self.blocks,
             "wholeWordBoost": WHOLE_WORD_BOOST,
             "fold": "".join(f"{t}{s}" for t, s in fold_table(chars).items()),
         }
@@ -389,12 +425,14 @@ def _load_bucket(path: Path) -> tuple[Postings, np.ndarray, np.ndarray]:
     return Postings.concat(parts), np.array(vocabulary, dtype=object), np.concatenate(shards)
 
 
-def _pack_shards(shards: np.ndarray) -> bytes:
-    return zlib.compress(np.unique(shards).astype(np.uint32).tobytes(), 1)
+def _pack_shards(shards: np.ndarray, hashes: np.ndarray) -> bytes:
+    return zlib.compress(shards.astype(np.uint32).tobytes() + hashes.astype(np.uint64).tobytes(), 1)
 
 
-def _unpack_shards(blob: bytes) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(blob), dtype=np.uint32)
+def _unpack_shards(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+    data = zlib.decompress(blob)
+    n = len(data) // 12
+    return np.frombuffer(data[: 4 * n], dtype=np.uint32), np.frombuffer(data[4 * n :], dtype=np.uint64)
 
 
 def defer_index(store, dirty) -> dict:
