@@ -17,9 +17,7 @@ lengths, its characters), so nothing is counted over the whole archive again.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
-import os
 import pickle
 import tempfile
 import zlib
@@ -170,7 +168,7 @@ class Index:
         buckets = max(1, min(256, -(-self.store.count("text_postings") // BUCKET_POSTINGS)))
         tmp = Path(tempfile.mkdtemp(prefix=".search-", dir=self.writer.staging.parent))
         files = [open(tmp / f"{b}.pickle", "wb") for b in range(buckets)]
-        pending: list = [[] for _ in range(buckets)]
+        pending: list = []  # (postings, their shards) of the stories not yet in the bucket files
         held = 0
         chars: Counter = Counter()
         lengths = [0] * len(FIELDS)
@@ -188,25 +186,19 @@ class Index:
                     lengths[f] += n
                 chars.update(set("".join(s.terms)))
                 rows.append(self._row(s, unique, sums))
-                p = s.postings()
-                which = shards * buckets // total
-                for b in np.unique(which).tolist():
-                    mask = which == b
-                    pending[b].append((p.select(mask), shards[mask]))
-                held += len(p)
+                pending.append((s.postings(), shards))
+                held += len(shards)
                 if held > FLUSH_POSTINGS:
-                    for b in range(buckets):
-                        self._flush(files[b], pending[b])
-                        pending[b] = []
-                    held = 0
+                    self._flush(files, pending, total)
+                    pending, held = [], 0
                 if len(rows) >= 1000:
                     db.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?)", rows)
                     rows = []
             db.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?)", rows)
-            for b in range(buckets):
-                self._flush(files[b], pending[b])
-                files[b].close()
+            self._flush(files, pending, total)
             pending = []
+            for fh in files:
+                fh.close()
             for b in range(buckets):
                 p, vocabulary, shard = _load_bucket(tmp / f"{b}.pickle")
                 lo, hi = -(-b * total // buckets), -(-(b + 1) * total // buckets)
@@ -228,19 +220,28 @@ class Index:
         db.execute("DELETE FROM counts WHERE key GLOB 'len:*'")
         self.store.add_counts({f"len:{f}": n for f, n in enumerate(lengths)})
 
-    def _flush(self, fh, items: list) -> None:
-        """(postings, their shards) pairs → one pickled record in the bucket file: each term once
-        (a small vocabulary) and per posting its code, field, document, count and shard.
+    def _flush(self, files: list, items: list, total: int) -> None:
+        """(postings, their shards) pairs → one pickled record in each bucket file (bucket b holds
+        shards b × total / buckets onwards): each term once (a small vocabulary) and per posting
+        its code, field, document, count and shard. Split once per flush, not story by story.
         A bucket holds millions of postings; as Python strings, one per posting, its terms were
         most of the search stage's memory (90 bytes a posting against 4 for a code)."""
         if not items:
             return
         p = Postings.concat([postings for postings, _ in items])
         shard = np.concatenate([shards for _, shards in items]).astype(np.int32)
-        codes: dict = {}
-        code = np.fromiter((codes.setdefault(t, len(codes)) for t in p.terms.tolist()), np.int32, len(p))
-        pickle.dump((list(codes), code, p.field.astype(np.int8), p.doc, p.count.astype(np.int32), shard), fh,
-                    protocol=pickle.HIGHEST_PROTOCOL)
+        which = shard.astype(np.int64) * len(files) // total
+        order = np.argsort(which, kind="stable")
+        bounds = np.searchsorted(which[order], np.arange(len(files) + 1))
+        for b, fh in enumerate(files):
+            rows = order[bounds[b] : bounds[b + 1]]
+            if not len(rows):
+                continue
+            part = p.select(rows)
+            codes: dict = {}
+            code = np.fromiter((codes.setdefault(t, len(codes)) for t in part.terms.tolist()), np.int32, len(part))
+            pickle.dump((list(codes), code, part.field.astype(np.int8), part.doc, part.count.astype(np.int32), shard[rows]), fh,
+                        protocol=pickle.HIGHEST_PROTOCOL)
 
     def _emit_range(self, p: Postings, vocabulary: np.ndarray, shard: np.ndarray, lo: int, hi: int) -> None:
         """Shards lo … hi-1 from their postings `p` (terms as codes into `vocabulary`; `shard`: each
