@@ -541,11 +541,14 @@ class Build:
             (self.cache_dir / "jinja").mkdir(parents=True, exist_ok=True)
             data = SiteData(self.store, self.config, self.taxonomy.themes, self._display)
             tasks = render.plan(data, dirty)
-            groups = {g for t in tasks for g in render.groups_of(t)}
-            records, written = self._step("render", self._render, setup, tasks)
-            groups |= {r[2] for r in records}
+            rendered = dict(Counter(t[0] for t in tasks))
+            ledger = publish.Ledger(db)  # (what this build publishes, in the store as it goes)
+            ledger.add_groups(g for t in tasks for g in render.groups_of(t))
+            self._step("render", self._render, setup, tasks, ledger)
+            del tasks
             self.hook("rendered")
             parent = render.Renderer(setup, data)
+            parent.writer.sink = ledger.add
             from .search import defer_index, write_index
 
             # the search stage's rows (which stories are in which shards) are committed with the
@@ -562,15 +565,14 @@ class Build:
                     search_info = self._step("search", write_index, data, self.store, dirty, parent.writer, o.out, not dirty.everything)
                 self.hook("searched")
                 t = time.perf_counter()
-                records += parent.writer.records
-                written += parent.writer.written
-                groups |= {r[2] for r in parent.writer.records}
-                deletes = self._record(records, groups, dirty.everything)
+                parent.writer.flush()
+                deletes = ledger.record(dirty.everything)
                 from . import feeds
 
-                changed = set(written) | {p for p, _ in deletes}
-                years = {r[3] for r in records if r[0] in changed and r[3] is not None} | {y for _, y in deletes if y is not None}
-                parent.writer.records, parent.writer.written = [], []
+                years = ledger.years() | {y for _, y in deletes if y is not None}
+                n_written = ledger.count_written()
+                written = [] if dirty.everything else ledger.written()  # (a cold build swaps the whole folder in)
+                ledger.clear()
                 owed = set(json.loads(self.store.get("sitemaps_pending") or "[]"))
                 if deferred:
                     # serve's save: the sitemaps (for crawlers, not for the preview) are written with
@@ -579,9 +581,11 @@ class Build:
                 else:
                     feeds.sitemaps(parent, db, None if dirty.everything else years | owed)
                     self.store.set("sitemaps_pending", None)
-                deletes += self._record(parent.writer.records, {r[2] for r in parent.writer.records}, False)
-                written += parent.writer.written
-                n_records = len(records) + len(parent.writer.records)
+                parent.writer.flush()
+                deletes += ledger.record(False)
+                n_written += ledger.count_written()
+                written += ledger.written()
+                ledger.clear()
                 self.store.set("pending", None)
                 self.store.set("render_salt", self.render_salt)
                 self.store.set("search_salt", self.search_salt)
@@ -614,45 +618,21 @@ class Build:
             raise
         shutil.rmtree(staging, ignore_errors=True)
         media_stage.prune(self.cache_dir / "media", set(gone_media))
-        result = self._result(search_info, len(written), n_records, report=not deferred)
-        result.rendered = dict(Counter(t[0] for t in tasks))
+        result = self._result(search_info, n_written, report=not deferred)
+        result.rendered = rendered
         return result
 
-    def _render(self, setup: render.Setup, tasks: list) -> tuple[list, list]:
+    def _render(self, setup: render.Setup, tasks: list, ledger: publish.Ledger) -> None:
+        """The render tasks on the workers; each chunk's records go to the ledger as it comes back."""
         o = self.o
         jobs = o.jobs or workers.default_jobs()
         if len(tasks) < 4 * render.TASK_CHUNK:
             jobs = 1
-        records, written = [], []
         with workers.executor(jobs) as pool:
             for part_records, part_written in pool.map(_render_chunk, [(setup, c) for c in render.chunks(tasks)]):
-                records += part_records
-                written += part_written
-        return records, written
+                ledger.add(part_records, part_written)
 
-    def _record(self, records: list, groups: set, everything: bool) -> list[tuple]:
-        """Keep this build's files in the outputs table; returns the files to delete (the ones a
-        group it rendered no longer has), with their years."""
-        db = self.store.db
-        new = {}
-        for path, digest, group, year, lastmod in records:
-            if path is not None:
-                new[path] = (digest, group, year, lastmod)
-        deletes = []
-        if everything:
-            db.execute("DELETE FROM outputs")
-        else:
-            for group in groups:
-                for path, year in db.execute("SELECT path, year FROM outputs WHERE grp=?", (group,)).fetchall():
-                    if path not in new:
-                        deletes.append((path, year))
-            for i in range(0, len(deletes), 500):
-                part = [p for p, _ in deletes[i : i + 500]]
-                db.execute(f"DELETE FROM outputs WHERE path IN ({','.join('?' * len(part))})", part)
-        db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?)", [(p, *v) for p, v in new.items()])
-        return deletes
-
-    def _result(self, search_info: dict, written: int, files: int, report: bool = True) -> BuildResult:
+    def _result(self, search_info: dict, written: int, report: bool = True) -> BuildResult:
         """The build's figures, warnings and failures; with `report`, the editor's report written
         (every page's warnings: serve's save leaves that to the build it runs next)."""
         db = self.store.db

@@ -58,13 +58,21 @@ class Writer:
     `previous(path)` gives the digest the last build published at `path` (None: not there), or
     None for a build that writes everything."""
 
-    def __init__(self, staging: Path, previous: Optional[Callable[[str], Optional[bytes]]] = None, salt: bytes = b""):
+    def __init__(self, staging: Path, previous: Optional[Callable[[str], Optional[bytes]]] = None, salt: bytes = b"",
+                 sink: Optional[Callable[[list, list], None]] = None):
         self.staging = Path(staging)
         self.previous = previous
         self.salt = salt
         self.records: list[tuple] = []  # (path, digest, group, year, lastmod) of every file this build publishes
         self.written: list[str] = []  # files written (the rest were as published)
+        self.sink = sink  # given: records and written go to it every SINK_RECORDS (Ledger.add), not kept
         self._folders: set = set()
+
+    def flush(self) -> None:
+        """Hand the records and written files held so far to the sink."""
+        if self.sink is not None and self.records:
+            self.sink(self.records, self.written)
+            self.records, self.written = [], []
 
     def write(self, kind: str, path: str, key, produce: Callable[[], bytes], group: str = "", year: Optional[int] = None,
               lastmod: Optional[str] = None) -> int:
@@ -73,14 +81,21 @@ class Writer:
         digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
         self.records.append((path, digest, group, year, lastmod))
         if self.previous is not None and self.previous(path) == digest:
+            self._maybe_flush()
             return 0
         data = produce()
         self._put(path, data)
+        self._maybe_flush()
         return len(data)
+
+    def _maybe_flush(self) -> None:
+        if self.sink is not None and len(self.records) >= SINK_RECORDS:
+            self.flush()
 
     def forget(self, group: str) -> None:
         """A group rendered to nothing: its files go (the build deletes what a group no longer has)."""
         self.records.append((None, None, group, None, None))
+        self._maybe_flush()
 
     def link(self, kind: str, path: str, key, source: str, group: str = "", year: Optional[int] = None) -> None:
         """Put the file `source` at `path`: hard-linked, so a large file made once (a photo's
@@ -96,6 +111,7 @@ class Writer:
         except OSError:
             shutil.copyfile(source, target)
         self.written.append(path)
+        self._maybe_flush()
 
     def _target(self, path: str) -> str:
         target = os.path.join(self.staging, path)
@@ -109,6 +125,75 @@ class Writer:
         with open(self._target(path), "wb") as fh:
             fh.write(data)
         self.written.append(path)
+
+
+SINK_RECORDS = 5_000
+
+
+class Ledger:
+    """What the build under way publishes, kept in the build store as it goes (tables ``staged``
+    and ``staged_groups``) rather than in lists until the commit: at 17,000 pages a cold build
+    publishes 294,000 files, and their records, paths and groups held about 200 MB in the build
+    process. A render chunk's records are added as the chunk comes back; the parent's Writer
+    hands its own over every SINK_RECORDS. A build that stops leaves rows the next one clears."""
+
+    def __init__(self, db):
+        self.db = db
+        self.clear()
+
+    def clear(self) -> None:
+        self._run(lambda: (self.db.execute("DELETE FROM staged"), self.db.execute("DELETE FROM staged_groups")))
+
+    def _run(self, work) -> None:
+        """In the transaction under way, or in one of its own (render runs outside the build's)."""
+        if self.db.in_transaction:
+            work()
+            return
+        self.db.execute("BEGIN")
+        try:
+            work()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def add(self, records: list, written: list) -> None:
+        written = set(written)
+        rows = [(path, digest, group, year, lastmod, path in written) for path, digest, group, year, lastmod in records
+                if path is not None]
+        groups = {(r[2],) for r in records}
+        self._run(lambda: (self.db.executemany("INSERT OR REPLACE INTO staged VALUES (?, ?, ?, ?, ?, ?)", rows),
+                           self.db.executemany("INSERT OR IGNORE INTO staged_groups VALUES (?)", groups)))
+
+    def add_groups(self, groups) -> None:
+        """Groups rendered, whether or not they wrote a file (one that wrote none loses its files)."""
+        self._run(lambda: self.db.executemany("INSERT OR IGNORE INTO staged_groups VALUES (?)", ((g,) for g in groups)))
+
+    def record(self, everything: bool) -> list[tuple]:
+        """The staged files into the outputs table; returns the files to delete (the ones a group it
+        rendered no longer has), with their years. `everything`: the staged files are the whole site."""
+        db = self.db
+        deletes = []
+        if everything:
+            db.execute("DELETE FROM outputs")
+        else:
+            deletes = db.execute("SELECT path, year FROM outputs WHERE grp IN (SELECT grp FROM staged_groups) "
+                                 "AND path NOT IN (SELECT path FROM staged) ORDER BY path").fetchall()
+            for i in range(0, len(deletes), 500):
+                part = [p for p, _ in deletes[i : i + 500]]
+                db.execute(f"DELETE FROM outputs WHERE path IN ({','.join('?' * len(part))})", part)
+        db.execute("INSERT OR REPLACE INTO outputs SELECT path, digest, grp, year, lastmod FROM staged")
+        return deletes
+
+    def written(self) -> list[str]:
+        return [p for (p,) in self.db.execute("SELECT path FROM staged WHERE written ORDER BY path")]
+
+    def count_written(self) -> int:
+        return self.db.execute("SELECT count(*) FROM staged WHERE written").fetchone()[0]
+
+    def years(self) -> set:
+        """The years of the files written."""
+        return {y for (y,) in self.db.execute("SELECT DISTINCT year FROM staged WHERE written AND year IS NOT NULL")}
 
 
 # ---------------------------------------------------------------------------- staging and commit

@@ -87,6 +87,10 @@ CREATE TABLE IF NOT EXISTS slugs (text TEXT, parts INTEGER, slug TEXT, PRIMARY K
 CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, digest BLOB, grp TEXT, year INTEGER, lastmod TEXT);
 CREATE INDEX IF NOT EXISTS outputs_grp ON outputs(grp);
 CREATE INDEX IF NOT EXISTS outputs_year ON outputs(year);
+-- what the build under way publishes (publish.Ledger), cleared by the next: each file's record, and
+-- each group it rendered
+CREATE TABLE IF NOT EXISTS staged (path TEXT PRIMARY KEY, digest BLOB, grp TEXT, year INTEGER, lastmod TEXT, written INTEGER);
+CREATE TABLE IF NOT EXISTS staged_groups (grp TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
