@@ -139,6 +139,21 @@ QUERIES = ["凌钢", "食用菌", "种球", "影调戏", "热水汤", "LNG", "ng
            "源市", "无人机", "反诈", "百合", "5G", "数", "凌", "xyzzy", "發展 項目", "张旭"]
 
 
+def test_shards_of_code_points_is_shard_of_term_by_term():
+    """The build places postings in numpy (shards.shards_of on code points); search.js and
+    needed_shards place tokens one by one (shard_of): the same shard for every kind of term."""
+    from lingyuan_site.search.shards import code_points, posting_hashes, shards_of
+
+    terms = ["凌", "凌源", "凌源影调戏", "lng", "5g", "a", "𠀀字", "字𠀀", "1+8", "ng", "经济开发区"]
+    for groups, subs in ((1, 1), (64, 1), (4096, 16), (512, 64)):
+        assert shards_of(code_points(terms), groups, subs).tolist() == [search.shard_of(t, groups, subs) for t in terms]
+    # a posting's hash changes with its term, field, count and story, each
+    points = code_points(["凌源", "凌源", "凌源", "凌源", "凌"])
+    h = posting_hashes(points, [2, 2, 3, 2, 2], [1, 2, 1, 1, 1], 7).tolist()
+    assert h[0] == h[3] and len({h[0], h[1], h[2], h[4]}) == 4
+    assert h[0] != posting_hashes(points[:1], [2], [1], 8).tolist()[0]
+
+
 def test_sharded_index_answers_exactly_like_the_full_index(built_index):
     meta, parts, _, _ = built_index
     full = full_index(meta, parts)
