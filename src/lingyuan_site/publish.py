@@ -80,13 +80,13 @@ class Writer:
         returns the bytes written (0 when kept)."""
         digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
         self.records.append((path, digest, group, year, lastmod))
-        if self.previous is not None and self.previous(path) == digest:
-            self._maybe_flush()
-            return 0
-        data = produce()
-        self._put(path, data)
-        self._maybe_flush()
-        return len(data)
+        size = 0
+        if self.previous is None or self.previous(path) != digest:
+            data = produce()
+            self._put(path, data)
+            size = len(data)
+        self._maybe_flush()  # (after _put: a record and its written path go to the sink together)
+        return size
 
     def _maybe_flush(self) -> None:
         if self.sink is not None and len(self.records) >= SINK_RECORDS:

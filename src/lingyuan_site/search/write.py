@@ -280,7 +280,6 @@ class Index:
         its new ones; its block of lengths (and the one it left) written again from the table. A
         story whose number changed changes every shard it is in."""
         db = self.db
-        empty = (np.zeros(0, np.uint32), np.zeros(0, np.uint64))
         touched: dict[int, list] = {}  # shard → keys of the stories whose postings there changed
         changes: dict = {}  # key → (story or None, its postings' shards, shards changed, old number)
         blocks: set = set()
@@ -288,7 +287,7 @@ class Index:
         for key in sorted(set(news) | set(old)):
             s = news.get(key)
             old_ref, old_lengths, blob = old.get(key, (None, None, None))
-            before = dict(zip(*(x.tolist() for x in (_unpack_shards(blob) if blob else empty))))
+            before = _shard_hashes(blob) if blob else {}
             shards = None
             after: dict = {}
             if s is not None:
@@ -430,10 +429,11 @@ def _pack_shards(shards: np.ndarray, hashes: np.ndarray) -> bytes:
     return zlib.compress(shards.astype(np.uint32).tobytes() + hashes.astype(np.uint64).tobytes(), 1)
 
 
-def _unpack_shards(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _shard_hashes(blob: bytes) -> dict[int, int]:
+    """A story's row in the search table → {shard: hash of its postings there} (_pack_shards)."""
     data = zlib.decompress(blob)
     n = len(data) // 12
-    return np.frombuffer(data[: 4 * n], dtype=np.uint32), np.frombuffer(data[4 * n :], dtype=np.uint64)
+    return dict(zip(np.frombuffer(data[: 4 * n], dtype=np.uint32).tolist(), np.frombuffer(data[4 * n :], dtype=np.uint64).tolist()))
 
 
 def defer_index(store, dirty) -> dict:
