@@ -34,9 +34,10 @@ def read_index(out):
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     parts = [search.unpack((folder / f"{k}.bin").read_bytes()) for k in range(shard_count(meta))]
     docs = {int(p.stem): search.unpack(p.read_bytes()) for p in (out / "search" / "docs").glob("*.bin")}
-    lengths = {}
-    for b in range(meta["blocks"]):
-        lengths.update(search.decode_lengths(search.unpack((out / "search" / "lengths" / f"{b}.bin").read_bytes())))
+    lengths: dict = {}
+    for f, (name, _) in enumerate(search.FIELDS):
+        for path in (out / "search" / "lengths" / name).glob("*.bin"):
+            search.decode_lengths(search.unpack(path.read_bytes()), f, lengths)
     meta = {**meta, "story_lengths": lengths}  # (for merged(): every story's field lengths)
     return meta, parts, docs
 
@@ -337,18 +338,20 @@ def test_browser_weighs_the_shards_exactly_as_python(phone, server, built_index)
 
 
 def test_browser_scores_a_query_with_only_its_candidates_lengths(browser, tmp_path, monkeypatch):
-    """Field lengths are in blocks by story number (format 5), and the browser fetches the blocks
-    of a query's candidates only. Built with 8 blocks for 22 stories: every query gives the refs
-    and scores Python gives from the whole index, and fetches exactly its results' blocks (none
-    for a query nothing matches)."""
+    """Field lengths are in blocks by story number, a file per field (format 6), and the browser
+    fetches, for a query's candidates only, the files of the fields its terms are in there. Built
+    with 8 blocks for 22 stories: every query gives the refs and scores Python gives from the whole
+    index, and fetches exactly the (field, block) files of its results' matches: none for a query
+    nothing matches."""
     from conftest import _Server, build_site
 
     monkeypatch.setattr("lingyuan_site.search.write.blocks_for", lambda docs: 8)
     out = tmp_path / "public"
     build_site(out)
     meta, parts, _ = read_index(out)
-    assert meta["blocks"] == 8 and len(list((out / "search" / "lengths").glob("*.bin"))) == 8
+    assert meta["blocks"] == 8 and len(list((out / "search" / "lengths" / "title").glob("*.bin"))) == 8
     full = full_index(meta, parts)
+    inverted = dict(merged(meta, parts)["invertedIndex"])
     srv = _Server(out)
     ctx = browser.new_context()
     try:
@@ -366,10 +369,16 @@ def test_browser_scores_a_query_with_only_its_candidates_lengths(browser, tmp_pa
                                     [q, theme])
                 expected = search.python_search(full, q, theme, meta["fold"])
                 assert [(r, n, round(x, 9)) for r, n, x in got] == [(r, n, round(x, 9)) for r, n, x in expected], (q, theme)
-                fetched = {int(u.rsplit("/", 1)[1].split(".")[0]) for u in asked if "/search/lengths/" in u}
-                assert fetched == {int(r) % 8 for r, _, _ in expected}, (q, theme)
-                fewer += len(fetched) < 8
-        assert fewer > 10  # most queries leave some blocks alone
+                tokens = [t for term in search.query_terms(q, meta["fold"]) for t in search.query_tokens(term)]
+                terms = [term for term in inverted if any(term.startswith(t.token) if t.wildcard else term == t.token for t in tokens)]
+                results = {r for r, _, _ in expected}
+                files = {(name, int(ref) % 8) for term in terms for name in search.SEARCH_FIELDS
+                         for ref in inverted[term][name] if ref in results}
+                files |= {("theme", int(ref) % 8) for ref in results} if theme else set()
+                fetched = {tuple(u.split("/search/lengths/")[1].removesuffix(".bin").split("/")) for u in asked if "/search/lengths/" in u}
+                assert {(name, int(b)) for name, b in fetched} == files, (q, theme)
+                fewer += len(files) < len({b for _, b in files}) * len(search.FIELDS)
+        assert fewer > 20  # most queries need fewer files than their results' whole blocks
     finally:
         ctx.close()
         srv.close()

@@ -24,7 +24,7 @@
   var TERM_RE = /"([^"]*)"|“([^”]*)”|「([^」]*)」|(\S+)/g;
 
   var meta = null, foldMap = null, avg = null, shards = {}, index = null, indexKey = "";
-  var lengths = {}, blocks = {};  // story number → its field lengths; the blocks of them loaded
+  var lengths = {}, blocks = {};  // story number → its field lengths (those loaded); the files of them loaded
   var docs = {};
 
   function getJSON(path) {
@@ -160,44 +160,48 @@
     return out;
   }
 
-  /* the field lengths of the given stories: their blocks (search/shards.py), fetched once each */
-  function ensureLengths(refs) {
-    var wanted = {};
-    refs.forEach(function (ref) { var b = ref % meta.blocks; if (!blocks[b]) wanted[b] = true; });
-    return Promise.all(Object.keys(wanted).map(function (b) {
-      return getPacked("lengths/" + b + ".bin").then(function (block) {
-        var width = meta.fields.length, ref = 0;
-        for (var i = 0; i < block.r.length; i++) {
-          ref += block.r[i];
-          lengths[ref] = block.l.slice(i * width, (i + 1) * width);
+  /* the field lengths that postings of the given stories need: the files of their blocks for
+   * those fields (search/shards.py, format 6), each fetched once. `need` holds field * blocks + block. */
+  function ensureLengths(need) {
+    var wanted = [];
+    need.forEach(function (fb) { if (!blocks[fb]) wanted.push(fb); });
+    return Promise.all(wanted.map(function (fb) {
+      var f = Math.floor(fb / meta.blocks), b = fb % meta.blocks;
+      return getPacked("lengths/" + meta.fields[f] + "/" + b + ".bin").then(function (part) {
+        for (var i = 0, ref = 0; i < part.r.length; i++) {
+          ref += part.r[i];
+          (lengths[ref] || (lengths[ref] = []))[f] = part.l[i];
         }
-        blocks[b] = true;
+        blocks[fb] = true;
       });
     }));
   }
 
   /* the lunr index of the loaded shards; with `keep` (term → bool), of only the terms it keeps,
-   * and with `wanted` (→ a set of story numbers), of only those stories' postings. A query needs
-   * only its own terms and candidates: lunr scores a document by the dot product of the query
-   * vector with the document's field vectors over the query vector's magnitude, so terms outside
-   * the query change no score, and an index of a query's terms is small to build. Every kept term
-   * stays, with no postings if need be: a prefix's expansions make the query vector. */
-  function ensureIndex(needed, keep, key, wanted) {
+   * and with `wanted` (→ a set of story numbers), of only those stories' postings, in the fields
+   * `inField(term, field)` allows. A query needs only its own terms, candidates and fields: lunr
+   * scores a document by the dot product of the query vector with the document's field vectors
+   * over the query vector's magnitude, so terms outside the query change no score, and an index
+   * of a query's terms is small to build. Every kept term stays, with no postings if need be: a
+   * prefix's expansions make the query vector. */
+  function ensureIndex(needed, keep, key, wanted, inField) {
     var missing = needed.filter(function (k) { return !shards[k]; });
     var only = null;
     return Promise.all([].concat(missing.map(function (k) {
       return getPacked("index/" + k + ".bin").then(function (part) { shards[k] = part; });
     }))).then(function () {
       only = wanted ? wanted() : null;
-      var refs = only;
-      if (!refs) {
-        refs = new Set();
-        Object.keys(shards).forEach(function (k) { eachPosting(shards[k], keep, function (t, f, doc) { refs.add(doc); }); });
-      }
-      return ensureLengths(refs);
+      var need = new Set();
+      Object.keys(shards).forEach(function (k) {
+        var part = shards[k];
+        eachPosting(part, keep, function (t, f, doc) {
+          if ((!only || only.has(doc)) && (!inField || inField(part.t[t], f))) need.add(f * meta.blocks + doc % meta.blocks);
+        });
+      });
+      return ensureLengths(need);
     }).then(function () {
       key = (key || "") + "|" + Object.keys(shards).sort().join(",");
-      if (key !== indexKey) { index = lunr.Index.load(merge(keep, only)); indexKey = key; }
+      if (key !== indexKey) { index = lunr.Index.load(merge(keep, only, inField)); indexKey = key; }
       return index;
     });
   }
@@ -230,7 +234,7 @@
    * field-vector element at once. Terms are numbered in text order. */
   var NO_METADATA = Object.freeze({});  // lunr copies a posting's metadata, never changes it
 
-  function merge(keep, only) {
+  function merge(keep, only, inField) {
     var fields = meta.fields, n = fields.length, inverted = [], vectors = new Map(), all = [];
     var keys = Object.keys(shards);
     keys.forEach(function (k) { if (shards[k].t) all.push.apply(all, keep ? shards[k].t.filter(keep) : shards[k].t); });
@@ -248,7 +252,7 @@
           posting.entry._index = index;
           inverted.push([part.t[t], posting.entry]);
         }
-        if (only && !only.has(doc)) return;
+        if ((only && !only.has(doc)) || (inField && !inField(part.t[t], f))) return;
         posting.entry[fields[f]][doc] = NO_METADATA;
         var ref = fields[f] + "/" + doc, v = vectors.get(ref);
         var weight = lunrWeight(meta.docs, part.n[t], part.c[j], lengths[doc][f], avg[f], meta.boosts[f]);
@@ -279,12 +283,16 @@
       toks.forEach(function (t) { (t.wildcard ? shardsOfPrefix(t.token) : [shardOf(t.token)]).forEach(function (k) { needed[k] = true; }); });
     });
     if (theme) needed[shardOf(theme)] = true;
-    var exact = new Set(theme ? [theme] : []), prefixes = [];
+    var exact = new Set(), prefixes = [];
     perTerm.forEach(function (toks) { toks.forEach(function (t) { if (t.wildcard) prefixes.push(t.token); else exact.add(t.token); }); });
-    var keep = function (term) { return exact.has(term) || prefixes.some(function (p) { return term.lastIndexOf(p, 0) === 0; }); };
-    var key = Array.from(exact).sort().join(" ") + "*" + prefixes.sort().join(" ");
+    var asked = function (term) { return exact.has(term) || prefixes.some(function (p) { return term.lastIndexOf(p, 0) === 0; }); };
+    var keep = function (term) { return term === theme || asked(term); };
+    var key = Array.from(exact).concat(theme ? [theme] : []).sort().join(" ") + "*" + prefixes.sort().join(" ");
     var wanted = function () { return candidates(perTerm, theme); };
-    return ensureIndex(Object.keys(needed).map(Number), keep, key, wanted).then(function (idx) {
+    // the fields each clause asks: the query's tokens the search fields, the theme its own
+    var searchField = meta.fields.map(function (name) { return meta.searchFields.indexOf(name) >= 0; });
+    var inField = function (term, f) { return searchField[f] ? asked(term) : term === theme && meta.fields[f] === "theme"; };
+    return ensureIndex(Object.keys(needed).map(Number), keep, key, wanted, inField).then(function (idx) {
       var combined = {};
       perTerm.forEach(function (toks) {
         idx.query(function (q) {

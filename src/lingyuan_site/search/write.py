@@ -269,8 +269,11 @@ class Index:
             if not rows:
                 self.writer.forget(f"lengths:{b}")
                 continue
-            text = dump(encode_lengths(rows))
-            self.writer.write("search-lengths", f"search/lengths/{b}.bin", text, lambda: pack_text(text), f"lengths:{b}")
+            for f, name in enumerate(FIELD_NAMES):  # (a field's file not written again goes: the group is staged)
+                columns = encode_lengths(rows, f)
+                if columns:
+                    text = dump(columns)
+                    self.writer.write("search-lengths", f"search/lengths/{name}/{b}.bin", text, lambda t=text: pack_text(t), f"lengths:{b}")
             written.add(b)
         return written
 
