@@ -186,6 +186,27 @@ def test_an_edited_paragraph_renders_its_page_and_stories_not_its_whole_day(arch
     assert digest(site) == digest(tmp_path / "cold")
 
 
+def test_a_sentence_no_card_shows_renders_no_list_and_no_archive_page(archive, tmp_path):
+    """A sentence appended to one 版面 (as bench/bench_build.py does) that changes no story's card,
+    keywords or themes: the rebuild renders that page's stories, its view and its themes' feeds
+    (they show a story's summary and byline), and no tag list, landing, day, month or year page,
+    which show cards only. They once rendered every list page of each tag's year."""
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    first = build_into(content, site, cache)
+    page = content / "d-0010.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    warm = build_into(content, site, cache)
+    before = {e.key: (e.story.keywords, e.story.themes) for e in first.site.stories if e.key.startswith("d-0010.md#")}
+    after = {e.key: (e.story.keywords, e.story.themes) for e in warm.site.stories if e.key.startswith("d-0010.md#")}
+    assert before == after and len(after) >= 5  # (what this test is about: no tag of the page's stories changed)
+    themes = {t for _, ts in after.values() for t in ts}
+    assert warm.rendered == {"home": 1, "static": 1, "feed": 1 + len(themes), "story": len(after), "page": 1, "media": 1}
+    build_into(content, tmp_path / "cold", None)
+    assert digest(site) == digest(tmp_path / "cold")
+
+
 def test_a_save_looks_only_at_the_files_serve_saw_and_the_next_build_at_all(archive, tmp_path):
     """serve passes the files its watcher saw (BuildOptions.changed): that build states and reads
     only those pages, so a page edited unseen waits for the next full build (serve runs one at

@@ -324,13 +324,14 @@ def plan(data: SiteData, dirty: Dirty) -> list[tuple]:
     tasks += [("day", k) for k in sorted(days)]
     for tag in sorted(dirty.lists):
         wanted = dirty.lists[tag]
-        tasks.append(("landing", tag))
         if db.execute("SELECT 1 FROM outputs WHERE grp=? LIMIT 1", (f"list:{tag}",)).fetchone() is None:
-            wanted = set(wanted) | {y for y, _ in data.tag_years(tag)}  # a list new to the site: all its years
+            wanted = set(wanted) | {y for y, _ in data.tag_years(tag)} | {None}  # a list new to the site: all its years
         old_years = {r[0] for r in db.execute("SELECT DISTINCT year FROM outputs WHERE grp GLOB ?", (f"list:{_glob(tag)}:*",))}
         now_years = {y for y, _ in data.tag_years(tag)}
         if (data.tag_count(tag) > LANDING_SIZE) != bool(old_years):
-            wanted = set(wanted) | old_years | now_years  # the list gained or lost its year pages
+            wanted = set(wanted) | old_years | now_years | {None}  # the list gained or lost its year pages
+        if None in wanted:
+            tasks.append(("landing", tag))
         tasks += [("list_year", tag, y) for y in sorted(y for y in wanted if y is not None)]
         if tag.startswith("t:"):
             tasks.append(("feed", tag))

@@ -164,7 +164,7 @@ class Dirty:
     gone_stories: dict = field(default_factory=dict)  # key → old URL of stories no longer on the site
     gone_pages: dict = field(default_factory=dict)  # path → old URL
     days: set = field(default_factory=set)  # day keys whose archive pages (day, month, year) must render
-    lists: dict = field(default_factory=dict)  # tag → years of its list to render (None: its landing)
+    lists: dict = field(default_factory=dict)  # tag → years of its list to render (None: its landing; a theme's feed always)
     tags_index: bool = False  # keyword counts changed: the tags index pages
     pages_index: bool = False  # the set of pages or their order changed: every year of 往期版面
     search: set = field(default_factory=set)  # story keys whose search postings or document changed
@@ -361,7 +361,14 @@ class Reduce:
         d.pages -= set(d.gone_pages)
         d.pages_index = bool(set(self.old_pages) ^ self.new_pages) or bool(page_card_changed) or any(
             self.old_pages[p][0] != self._page_ord(p) for p in self.old_pages if p in self.new_pages)
-        for key in touched | card_changed | kw_changed:
+        # a story read again with its card, day, place, themes and keywords as they were changes
+        # no list, day or year page (they show its card); its themes' feeds show its summary and
+        # byline, so they render (a tag in `lists` with no years: its feed only)
+        same = self._same_in_lists(self.new_keys - card_changed - kw_changed - moved)
+        for key in same:
+            for theme in self.old[key].themes:
+                d.lists.setdefault(f"t:{theme}", set())
+        for key in (touched - same) | card_changed | kw_changed:
             old = self.old.get(key)
             if old is not None:
                 d.days.add(old.daykey)
@@ -375,7 +382,8 @@ class Reduce:
                 d.years.add(date_of_key(dk).year)
                 for tag in _tags(json.loads(themes), json.loads(kws)):
                     d.lists.setdefault(tag, set()).update((date_of_key(dk).year, None))
-        for path in page_card_changed | set(self.old_pages) | self.new_pages:
+        # likewise a page read again with its card, day and place as they were changes no archive page
+        for path in page_card_changed | {p for p in set(self.old_pages) | self.new_pages if not self._page_as_it_was(p)}:
             for dk in {self.old_pages[path][2]} if path in self.old_pages else set():
                 d.days.add(dk)
                 d.years.add(date_of_key(dk).year)
@@ -386,6 +394,22 @@ class Reduce:
         d.search |= self.new_keys | kw_changed | card_changed
         d.search -= gone
         return d
+
+    def _page_as_it_was(self, path: str) -> bool:
+        """The page was here before this build, on the same day and in the same place (its card is
+        compared apart)."""
+        old = self.old_pages.get(path)
+        row = self.db.execute("SELECT ord, daykey FROM pages WHERE path=?", (path,)).fetchone()
+        return old is not None and row is not None and (old[0], old[2]) == tuple(row)
+
+    def _same_in_lists(self, keys: set) -> set:
+        """Of the stories read again, those whose day, themes and keywords are as they were."""
+        same = set()
+        for key, daykey, themes, kws in self._rows_of("SELECT key, daykey, themes, keywords FROM stories WHERE key IN ({})", keys):
+            old = self.old.get(key)
+            if old is not None and old.daykey == daykey and old.themes == json.loads(themes) and old.keywords == json.loads(kws):
+                same.add(key)
+        return same
 
     def _existing(self, keys: Iterable[str]) -> set:
         return {r[0] for r in self._rows_of("SELECT key FROM stories WHERE key IN ({})", keys)}
