@@ -67,7 +67,7 @@ from lingyuan_site.build import find_pages
 from lingyuan_site.load import load_file
 import jieba, logging
 jieba.setLogLevel(logging.WARNING)
-text = "\n".join("\n".join(load_file(p).body) for _, p, _ in find_pages(Path(sys.argv[2])))
+text = "\n".join("\n".join(load_file(Path(p)).body) for _, p, _ in find_pages(Path(sys.argv[2])))
 tk = jieba.Tokenizer(); tk.initialize()
 t = time.perf_counter(); tk.lcut(text); print(time.perf_counter() - t, len(text))
 """

@@ -191,9 +191,12 @@ class Ledger:
     def count_written(self) -> int:
         return self.db.execute("SELECT count(*) FROM staged WHERE written").fetchone()[0]
 
-    def years(self) -> set:
-        """The years of the files written."""
-        return {y for (y,) in self.db.execute("SELECT DISTINCT year FROM staged WHERE written AND year IS NOT NULL")}
+    def sitemap_years(self) -> set:
+        """The years whose sitemap the staged files change: a page (index.html) new to the site or
+        with another lastmod (before record(); a page written again as it was changes none)."""
+        return {y for (y,) in self.db.execute(
+            "SELECT DISTINCT s.year FROM staged s LEFT JOIN outputs o ON o.path = s.path WHERE s.written AND s.year IS NOT NULL "
+            "AND s.path GLOB '*index.html' AND (o.path IS NULL OR o.lastmod IS NOT s.lastmod)")}
 
 
 # ---------------------------------------------------------------------------- staging and commit

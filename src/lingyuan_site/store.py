@@ -37,11 +37,14 @@ BLOB_TAG = b"LY1"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
 -- the map stage's results, one row per source page (drafts included)
+-- (the record last: SQLite reads a row's columns in order, and a column after a large blob costs a
+-- walk of its overflow pages, which made a scan of the sizes and images read every record)
 CREATE TABLE IF NOT EXISTS sources (
-    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest BLOB, record BLOB,
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest BLOB,
     images TEXT,  -- JSON [[path, size, mtime_ns, cache key], …] of the images the page shows
     warnings TEXT,  -- JSON [[kind, message, line], …]
-    draft INTEGER
+    draft INTEGER,
+    record BLOB
 );
 -- the published site
 CREATE TABLE IF NOT EXISTS pages (
@@ -60,6 +63,7 @@ CREATE INDEX IF NOT EXISTS stories_folder ON stories(folder, ord);
 CREATE INDEX IF NOT EXISTS stories_url ON stories(url);
 CREATE INDEX IF NOT EXISTS stories_daykey ON stories(daykey, ord);
 CREATE INDEX IF NOT EXISTS stories_page ON stories(page, idx);
+CREATE INDEX IF NOT EXISTS stories_ref ON stories(ref);
 -- a story's tags in reading order: 't:<theme slug>' and 'k:<keyword>'
 CREATE TABLE IF NOT EXISTS tags (tag TEXT, ord TEXT, key TEXT, year INTEGER, PRIMARY KEY (tag, ord)) WITHOUT ROWID;
 -- related stories, both ways
