@@ -66,11 +66,13 @@ CREATE INDEX IF NOT EXISTS stories_page ON stories(page, idx);
 CREATE INDEX IF NOT EXISTS stories_ref ON stories(ref);
 -- a story's tags in reading order: 't:<theme slug>' and 'k:<keyword>'
 CREATE TABLE IF NOT EXISTS tags (tag TEXT, ord TEXT, key TEXT, year INTEGER, PRIMARY KEY (tag, ord)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_key ON tags(key);
 -- related stories, both ways
 CREATE TABLE IF NOT EXISTS related (dst TEXT, src TEXT, PRIMARY KEY (dst, src)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS related_src ON related(src);
 -- keyword candidates: the stories a term is a candidate of, and each term's document frequency
 CREATE TABLE IF NOT EXISTS kwcand (term TEXT, key TEXT, PRIMARY KEY (term, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS kwcand_key ON kwcand(key);  -- (a page read again drops its stories' rows)
 CREATE TABLE IF NOT EXISTS kwdf (term TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;
 -- keywords with a tag page (two or more stories)
 CREATE TABLE IF NOT EXISTS keywords (word TEXT PRIMARY KEY, base TEXT, slug TEXT, n INTEGER);
