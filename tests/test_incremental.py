@@ -186,18 +186,24 @@ def test_an_edited_paragraph_renders_its_page_and_stories_not_its_whole_day(arch
     assert digest(site) == digest(tmp_path / "cold")
 
 
-def test_a_sentence_no_card_shows_renders_no_list_and_no_archive_page(archive, tmp_path):
+def test_a_sentence_no_card_shows_renders_no_list_and_no_archive_page(archive, tmp_path, monkeypatch):
     """A sentence appended to one 版面 (as bench/bench_build.py does) that changes no story's card,
     keywords or themes: the rebuild renders that page's stories, its view and its themes' feeds
     (they show a story's summary and byline), and no tag list, landing, day, month or year page,
-    which show cards only. They once rendered every list page of each tag's year."""
+    which show cards only, and no year's sitemap. They once rendered every list page of each tag's
+    year, and every year's sitemap."""
     content = tmp_path / "content"
     shutil.copytree(archive / "content", content)
     site, cache = tmp_path / "site", tmp_path / "cache"
     first = build_into(content, site, cache)
     page = content / "d-0010.md"
     page.write_text(page.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    from lingyuan_site import feeds
+
+    sitemaps, write = [], feeds._write
+    monkeypatch.setattr(feeds, "_write", lambda r, path, *a, **k: (sitemaps.append(path), write(r, path, *a, **k)))
     warm = build_into(content, site, cache)
+    assert sitemaps == ["sitemap-main.xml", "sitemap.xml"]  # (no page came, went or changed its date: no year's sitemap)
     before = {e.key: (e.story.keywords, e.story.themes) for e in first.site.stories if e.key.startswith("d-0010.md#")}
     after = {e.key: (e.story.keywords, e.story.themes) for e in warm.site.stories if e.key.startswith("d-0010.md#")}
     assert before == after and len(after) >= 5  # (what this test is about: no tag of the page's stories changed)
@@ -205,6 +211,33 @@ def test_a_sentence_no_card_shows_renders_no_list_and_no_archive_page(archive, t
     assert warm.rendered == {"home": 1, "static": 1, "feed": 1 + len(themes), "story": len(after), "page": 1, "media": 1}
     build_into(content, tmp_path / "cold", None)
     assert digest(site) == digest(tmp_path / "cold")
+
+
+def test_the_report_is_written_again_only_when_it_would_say_something_else(archive, tmp_path):
+    """The editor's report lists every page's warnings. A rebuild after an edit that changes no
+    page's warnings leaves it as it was (it once read and wrote every page's warnings again on each
+    build) and gives the warnings of the pages it read; one that adds a warning writes it again."""
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    noisy = content / "d-0003.md"
+    noisy.write_text(noisy.read_text(encoding="utf-8").replace("---\n", "---\nauthor: 张旭\n", 1), encoding="utf-8")
+    first = build_into(content, site, cache)
+    report = first.report
+    text, stamp = report.read_text(encoding="utf-8"), report.stat().st_mtime_ns
+    assert "d-0003.md:2: unknown-key: unknown front matter key 'author' is ignored" in text
+    assert first.warning_count == text.count("\n  ") >= 1
+    quiet = content / "d-0010.md"
+    quiet.write_text(quiet.read_text(encoding="utf-8") + "\n补充一句。\n", encoding="utf-8")
+    warm = build_into(content, site, cache)
+    assert report.stat().st_mtime_ns == stamp and report.read_text(encoding="utf-8") == text
+    assert warm.warning_count == first.warning_count
+    assert {str(p).rsplit("/", 1)[-1] for p, _ in warm.warnings} <= {"d-0010.md"}
+    quiet.write_text(quiet.read_text(encoding="utf-8").replace("---\n", "---\nsource: x\nauthor: 李明\n", 1), encoding="utf-8")
+    again = build_into(content, site, cache)
+    assert again.warning_count == first.warning_count + 1
+    assert [w.message for p, w in again.warnings if w.kind == "unknown-key"] == ["unknown front matter key 'author' is ignored"]
+    assert "d-0010.md:3: unknown-key: unknown front matter key 'author' is ignored" in report.read_text(encoding="utf-8")
 
 
 def test_a_save_looks_only_at_the_files_serve_saw_and_the_next_build_at_all(archive, tmp_path):

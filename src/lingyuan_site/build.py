@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import shutil
 import sqlite3
 import sys
@@ -76,7 +75,8 @@ class BuildResult:
     display: Callable
     counts: dict
     timings: dict = field(default_factory=dict)
-    warnings: list = field(default_factory=list)  # (path, PageWarning)
+    warnings: list = field(default_factory=list)  # (path, PageWarning) of the pages this build read (the report has all)
+    warning_count: int = 0  # the warnings of every page
     search: dict = field(default_factory=dict)  # figures from the search stage
     failures: list = field(default_factory=list)  # SiteError per page left out (--keep-going)
     report: Optional[Path] = None
@@ -263,6 +263,8 @@ class Build:
         self.failures: list = []
         self.hook = options.hook or _kill_hook(os.environ.get("LINGYUAN_KILL_AT"))
         self.repair: Optional[Callable] = None  # run on the store once it is open
+        self.read_warnings: list = []  # (path, PageWarning) of the pages read
+        self.warnings_changed = False  # a page's warnings are not the ones the last report has
         self._content_display: Optional[str] = None
 
     def run_after(self, repair: Callable) -> "BuildResult":
@@ -337,6 +339,7 @@ class Build:
         reread = self.store.get("map_salt") != map_salt
         if reread:
             db.execute("DELETE FROM sources")
+            self.warnings_changed = True
             self.store.set("map_salt", map_salt)
         # Every page is read again when the map salt changed; the site tables are then derived
         # afresh too, since the records that named the pages now gone have been dropped with them.
@@ -409,8 +412,7 @@ class Build:
         self.store.begin()
         try:
             for key in self.removed:
-                self._forget_source(key)
-                self.reduce_step.remove(key)
+                self._drop_source(key)
             for key in self.reput:
                 page = unpack(db.execute("SELECT record FROM sources WHERE path=?", (key,)).fetchone()[0])
                 page.path = self._display(key)
@@ -473,39 +475,48 @@ class Build:
         kept_ids = {id(p) for p in kept}
         for key, page in zip(keys, pages):
             if id(page) not in kept_ids:
-                self._forget_source(key)
-                self.reduce_step.remove(key)
+                self._drop_source(key)
                 continue
-            self._forget_source(key)
+            old_warnings = self._forget_source(key)
             path = self.o.content / key
             st = path.stat()
             images = media_stage.sources_of(page) if not page.draft else []
             for img in images:
                 self.store.add_counts({f"media:{img[3]}": 1})
             warnings = [[w.kind, w.message, w.line] for w in page.warnings]
+            text = json.dumps(warnings, ensure_ascii=False)
+            self.warnings_changed |= text != old_warnings
+            self.read_warnings.extend((self._display(key), w) for w in page.warnings)
             db.execute("INSERT INTO sources (path, size, mtime_ns, record, images, warnings, draft) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (key, st.st_size, st.st_mtime_ns, pack(page), json.dumps(images, ensure_ascii=False),
-                        json.dumps(warnings, ensure_ascii=False), int(page.draft)))
+                        text, int(page.draft)))
             if page.draft:
                 self.reduce_step.remove(key)
             else:
                 self.reduce_step.put(key, page)
 
-    def _forget_source(self, key: str) -> None:
+    def _forget_source(self, key: str) -> str:
+        """The page's row dropped (its images' counts with it); returns its warnings ('[]': none)."""
         db = self.store.db
-        row = db.execute("SELECT images FROM sources WHERE path=?", (key,)).fetchone()
+        row = db.execute("SELECT images, warnings FROM sources WHERE path=?", (key,)).fetchone()
         if row is None:
-            return
+            return "[]"
         for img in json.loads(row[0] or "[]"):
             self.store.add_counts({f"media:{img[3]}": -1})
         db.execute("DELETE FROM sources WHERE path=?", (key,))
+        return row[1]
+
+    def _drop_source(self, key: str) -> None:
+        """A page no longer published (removed, failed, or not kept): its row and warnings go."""
+        if self._forget_source(key) != "[]":
+            self.warnings_changed = True
+        self.reduce_step.remove(key)
 
     def _fail(self, key: str, exc: SiteError) -> None:
         if not self.o.keep_going:
             raise exc
         self.failures.append(exc)
-        self._forget_source(key)
-        self.reduce_step.remove(key)
+        self._drop_source(key)
 
     def _display(self, key: str) -> str:
         """How messages name the page `key` (the content folder resolved once: a build names
@@ -516,7 +527,6 @@ class Build:
 
     # -- 4. reduce -------------------------------------------------------------------
     def reduce(self) -> structure.Dirty:
-        db = self.store.db
         try:
             dirty = self.reduce_step.finish()
             self.reduce_step = None  # (what it counted is in the store: render and search reuse its memory)
@@ -648,27 +658,34 @@ class Build:
                 ledger.add(part_records, part_written)
 
     def _result(self, search_info: dict, written: int, report: bool = True) -> BuildResult:
-        """The build's figures, warnings and failures; with `report`, the editor's report written
-        (every page's warnings: serve's save leaves that to the build it runs next)."""
+        """The build's figures, warnings and failures; with `report`, the editor's report (every
+        page's warnings: serve's save leaves it to the build it runs next), written again when it
+        would say something else: a page's warnings changed, a page failed in this build or the
+        last, or the report is elsewhere or gone. Else the archive's warnings are not read."""
         db = self.store.db
-        warnings = []
         from .model import PageWarning
 
         where = None
+        count = db.execute("SELECT coalesce(sum(json_array_length(warnings)), 0) FROM sources WHERE warnings <> '[]'").fetchone()[0]
         if report:
-            for path, text in db.execute("SELECT path, warnings FROM sources WHERE warnings <> '[]' ORDER BY path"):
-                for kind, message, line in json.loads(text):
-                    warnings.append((self._display(path), PageWarning(kind, message, line)))
             where = self.o.report or default_report(self.o.out)
-            try:
-                write_report(where, warnings, self.failures)
-            except OSError:
-                where = None  # the site is built; a report we cannot write is not worth failing for
+            said = json.dumps([str(Path(where).resolve()), self._display(""), bool(self.failures)])
+            if self.warnings_changed or self.failures or self.store.get("report") != said or not Path(where).is_file():
+                warnings = []
+                for path, text in db.execute("SELECT path, warnings FROM sources WHERE warnings <> '[]' ORDER BY path"):
+                    for kind, message, line in json.loads(text):
+                        warnings.append((self._display(path), PageWarning(kind, message, line)))
+                try:
+                    write_report(where, warnings, self.failures)
+                    self.store.set("report", said)
+                except OSError:
+                    where = None  # the site is built; a report we cannot write is not worth failing for
+                    self.store.set("report", None)
         counts = {"pages": self.store.count("pages"), "stories": self.store.count("stories"),
                   "files": db.execute("SELECT count(*) FROM outputs").fetchone()[0]}
         all_files = [p for (p,) in db.execute("SELECT path FROM outputs ORDER BY path")] if counts["stories"] < 20_000 else None
         return BuildResult(self.store.path, self.config, self.taxonomy.themes, self._display,
-                           counts, {}, warnings, search_info, self.failures, where,
+                           counts, {}, sorted(self.read_warnings, key=lambda pw: pw[0]), count, search_info, self.failures, where,
                            {"written": written, "kept": counts["files"] - written},
                            {"images": db.execute("SELECT count(*) FROM counts WHERE key GLOB 'media:*' AND n > 0").fetchone()[0],
                             "encoded": sorted(self.media.encoded)}, list(self.notes), all_files)

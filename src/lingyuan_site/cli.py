@@ -152,7 +152,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(
         f"built {counts['pages']} pages, {counts['stories']} stories, {counts['files']} files "
         f"into {options.out} in {result.timings['total']:.2f} s ({result.cache['written']} written)"
-        + (f" ({len(result.warnings)} warnings)" if result.warnings else "")
+        + (f" ({result.warning_count} warnings" + (f", {len(result.warnings)} in the pages read now" if len(result.warnings) < result.warning_count else "")
+           + ")" if result.warning_count else "")
         + (f"; report: {result.report}" if result.report else "")
     )
     if not result.config.base_url.startswith(("http://", "https://")):

@@ -70,7 +70,7 @@ def sitemaps(renderer, db, years: Optional[set]) -> None:
     abs_url = renderer.abs_url
     all_years = sorted({r[0] for r in db.execute("SELECT DISTINCT year FROM outputs WHERE path GLOB '*index.html' AND year IS NOT NULL")})
     names = ["sitemap-main.xml"] + [f"sitemap-{y}.xml" for y in all_years]
-    todo = [None] + sorted(set(all_years) | set(years or ())) if years is not None else [None] + all_years
+    todo = [None] + (sorted(years) if years is not None else all_years)
     for y in todo:
         group = f"sitemap:{y if y is not None else 'main'}"
         if y is not None and y not in all_years:

@@ -258,7 +258,11 @@ class SiteData:
         return self.db.execute("SELECT count(*) FROM keywords WHERE n>=2").fetchone()[0]
 
     def theme_counts(self) -> dict:
-        return dict(self.db.execute("SELECT substr(tag, 3), count(*) FROM tags WHERE tag GLOB 't:*' GROUP BY tag"))
+        """Stories per theme (counted once per SiteData: a count walks every theme tag, and the
+        home, themes and search views each ask)."""
+        if getattr(self, "_theme_counts", None) is None:
+            self._theme_counts = dict(self.db.execute("SELECT substr(tag, 3), count(*) FROM tags WHERE tag GLOB 't:*' GROUP BY tag"))
+        return self._theme_counts
 
 
 # ---------------------------------------------------------------------------- list pages
