@@ -198,10 +198,22 @@ def watch(options: BuildOptions, reloader: Reloader) -> object:
     return observer
 
 
+def _warm(options: BuildOptions) -> None:
+    """A save reads its page in this process: the segmenter it needs (jieba's dictionary store,
+    the themes' keywords taught to it) is made now rather than on the editor's first save."""
+    from . import read, themes
+
+    try:
+        read.segmenter(read.context(options.content, themes.load_taxonomy(options.content))).tk
+    except SiteError:
+        pass  # (the save's build reports it)
+
+
 def serve(options: BuildOptions, host: str = "127.0.0.1", port: int = 8000) -> int:
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SiteError(None, "serve binds to 127.0.0.1 only; use a web server to publish the site")
     result = build(options)
+    _warm(options)
     base = options.base_url or load_config(options.content).base_url
     prefix = urlparse(normalize_base_url(base)).path or "/"
     reloader = Reloader()
