@@ -42,7 +42,12 @@ Why a block is one file per field (format 6). A query needs a candidate's length
 where its terms are, not in all seven: the body's lengths are 30 % of a block's bytes, and most
 candidates of a common query match in the body and one or two more fields. At 2,000 pages the
 bench's queries fetched 0.44 × the bytes of lengths they fetched from whole blocks (365 against
-822 KB for 12 queries), in about 1.5 × the requests.
+822 KB for 12 queries). A common query's candidates reach every block, and at 8,000 pages their
+fields reached most of a block's seven files: with the 256 blocks of format 5 that was over a
+thousand requests, and the bench's first search timed out (30 s). So a block holds about
+BLOCK_STORIES stories, at most MAX_BLOCKS blocks: a query makes at most 7 × 32 requests for
+lengths (format 5 made up to 256), and a file holds one field of about 1,000 to 3,000 stories
+(a few KB).
 
 Story numbers. ``ref = day key × slots + place`` (structure.Reduce._refs): a story's date is
 ``ref // slots`` as a day key (year = key // 416), so the browser filters by year and sorts by date
@@ -64,8 +69,8 @@ TEXT_FIELDS = FIELD_NAMES[:4]  # from the page (Story.index_terms); the rest fro
 TARGET_BYTES = 16_000
 MAX_GROUPS = 4096
 POSTING_BYTES = 10  # JSON bytes a posting costs, about (field, gap, count; with the archive fields' postings)
-BLOCK_STORIES = 128
-MAX_BLOCKS = 256
+BLOCK_STORIES = 1024
+MAX_BLOCKS = 32  # (a common query may fetch a file per field of every block: at most 7 × 32 requests)
 
 
 def sizes(postings: int) -> tuple[int, int]:
