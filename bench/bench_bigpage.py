@@ -5,6 +5,14 @@ megabyte each, the same text. Prints the build time of each and the peak memory 
 its workers (PSS, sampled, as bench_build.py measures it). Asserts nothing.
 
     python bench/bench_bigpage.py [MB]        (default 5; targets: time at most 5 x, peak at most 500 MB)
+
+    python bench/bench_bigpage.py hostile     (issue 38: the shapes whose cost grew faster than the
+                                               page; target: each builds in at most 30 s)
+
+The hostile shapes: a headline of 12,500 to 100,000 characters (one character repeated: no
+punctuation, nothing jieba knows), each seed page's text repeated to 0.5, 1, 2 and 5 MB (every
+layout defect of the seeds thousands of times on one page), and a scan with 200,000 `areas`
+rectangles (refused, with the time it takes to say so).
 """
 from __future__ import annotations
 
@@ -67,5 +75,43 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def hostile() -> None:
+    import subprocess
+    import time
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-hostile-"))
+
+    def timed(name: str, text: str, expect_ok: bool = True) -> float:
+        content = tmp / name
+        content.mkdir()
+        (content / "p.md").write_text(text, encoding="utf-8")
+        t = time.perf_counter()
+        done = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--content", str(content), "--out", str(tmp / f"out-{name}"),
+                               "--no-cache"], capture_output=True, text=True)
+        seconds = time.perf_counter() - t
+        said = (done.stdout if done.returncode == 0 else done.stderr).strip().splitlines()[-1 if done.returncode == 0 else 0]
+        assert (done.returncode == 0) == expect_ok, done.stderr[-2000:]
+        print(f"  {name}: {len(text.encode('utf-8')) / 1e6:.2f} MB, {seconds:.1f} s — {said[:110]}")
+        return seconds
+
+    try:
+        worst = 0.0
+        print("a headline of N characters:")
+        for n in (12_500, 25_000, 50_000, 100_000):
+            worst = max(worst, timed(f"headline-{n}", f"---\ndate: 2022-04\n---\n## {'凌' * n}\n\n**本报讯** 正文一句。\n"))
+        print("a seed page repeated:")
+        for seed in sorted((ROOT / "content").glob("*.md")):
+            head, body = seed.read_text(encoding="utf-8").split("\n---\n", 1)
+            for mb in (0.5, 1, 2, 5):
+                copies = int(mb * 1_000_000 / len((body + "\n").encode("utf-8"))) + 1
+                worst = max(worst, timed(f"{seed.stem}-{mb}MB", head + "\n---\n" + (body + "\n") * copies))
+        print("a scan with 200,000 areas:")
+        rects = ", ".join(["[0, 0, 10, 10]"] * 200_000)
+        timed("areas", f"---\ndate: 2022-04\nscan: x.jpg\nareas: {{标题: [{rects}]}}\n---\n## 标题\n\n正文。\n", expect_ok=False)
+        print(f"slowest: {worst:.1f} s (target at most 30 s)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    main()
+    hostile() if sys.argv[1:] == ["hostile"] else main()

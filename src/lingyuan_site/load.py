@@ -15,6 +15,7 @@ from .yamlfile import parse_yaml
 from .model import SLUG_RE, PageDate
 
 FRONT_MATTER_KEYS = {"date", "title", "source", "page", "slug", "draft", "themes", "keywords", "scan", "areas"}
+MAX_AREAS = 1000  # rectangles on one scan: a printed page has a few dozen stories (200,000 made a 15 MB page view)
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -147,6 +148,9 @@ def load_text(text: str, path: str) -> RawPage:
                               "e.g. areas: {地企融合谋共赢: [[40, 60, 900, 1200]]}", key_lines.get("areas"))
     if areas and not scan:
         raise SiteError(path, "front matter 'areas' needs a 'scan'", key_lines.get("areas"))
+    if areas and sum(len(v) for v in areas.values()) > MAX_AREAS:
+        raise SiteError(path, f"front matter 'areas' has {sum(len(v) for v in areas.values()):,} rectangles; "
+                              f"a page may have at most {MAX_AREAS} (each is a link on the page view)", key_lines.get("areas"))
     if not any(line.strip() for line in body):
         raise SiteError(path, "has front matter but no page text", first_line)
     return RawPage(path=path, meta=meta, date=date, body=body, first_line=first_line, warnings=warnings, key_lines=key_lines)

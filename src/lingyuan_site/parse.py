@@ -42,6 +42,9 @@ SUBTITLE_RE = re.compile(r"^(?:——|--|—)")
 PHOTO_RE = re.compile(r"^!\[([^\]]*)\]\(([^()\s]+)\)$")  # ![说明](path/to/photo.jpg)
 CAPTION_MAX = 60
 INTERLEAVE_EVIDENCE = 6
+# interleaved text belongs to a story printed near its own (a page has a few dozen stories at most):
+# a page of thousands of stories is not searched end to end at every break
+INTERLEAVE_REACH = 48
 DUPLICATE_SCAN_LIMIT = 200_000  # characters per story; the scan keeps a window per position
 MARKUP = ("#", "*", "_", SUMMARY_LABEL)
 
@@ -275,6 +278,7 @@ def is_data_start(block: Block) -> bool:
 class Para:
     run: Run
     merged_into: Optional["Para"] = None
+    moved: bool = False  # moved here from another story (interleaved text): never moved again
 
     @property
     def text(self) -> str:
@@ -370,6 +374,7 @@ class PageParser:
         self.removed: list[Frag] = []
         self.credits: list[Run] = []
         self.columns: list[tuple[Column, Run, Optional[Run]]] = []
+        self._story_grams: dict[int, set] = {}  # id(story) → bigrams of its title and paragraphs (see _grams_of)
 
     def warn(self, kind: str, message: str, line: Optional[int]) -> None:
         self.page.warnings.append(PageWarning(kind, message, line))
@@ -477,6 +482,7 @@ class PageParser:
             and not BYLINE_RE.match(block.text)
             and not PHOTO_CREDIT_RE.match(block.text)
             and not PAGE_CREDIT_RE.match(block.text)
+            and not PHOTO_RE.match(block.text)  # (a photo line above a headline is a photo, not its kicker)
         )
 
     def _header(self, story: StoryDraft, blocks: list[Block], i: int, spec) -> int:
@@ -593,8 +599,10 @@ class PageParser:
                 # a standalone 核心提示 with no section after it: its first paragraph is the summary
                 story.sections.append(SectionDraft(None, story.summary[1:], story.summary[1].line))
                 story.summary = story.summary[:1]
+        self._index_stories()
         for story in self.stories:
             self._rejoin(story)
+            self._note_end(story)
         for story in self.stories:
             self._dedupe(story)
         for story in self.stories:
@@ -619,9 +627,12 @@ class PageParser:
                     continue
                 if own is None or own.upto != i:
                     own = _Grams(story.title_text + "".join(p.text for p in paras[: i + 1]), i)
-                target = self._interleave_target(story, own.grams, paras[i + 1].text)
+                # (text moved here from another story is joined, never moved on: a page of
+                # copies of one page pushed a growing block from story to story, at quadratic cost)
+                target = None if paras[i + 1].moved else self._interleave_target(story, own.grams, paras[i + 1].text)
                 if target is not None:
                     self._move(paras, i + 1, own.grams, target)
+                    self._story_grams.pop(id(story), None)
                     continue
                 nxt = paras.pop(i + 1)
                 if own.joined:  # (the paragraph's own copy, made at its first join: extended in place)
@@ -643,34 +654,74 @@ class PageParser:
             return None
         own_score = len(grams & own) / len(grams)
         best, best_score = None, 0.0
-        for other in self.stories:
+        # (the stories that qualify, found from the dangling set and the titles' pieces in `text`,
+        # not by asking every story of the page at every break)
+        n = INTERLEAVE_EVIDENCE
+        here = self._order[id(story)]
+        found = {k for k in self._dangling if abs(k - here) <= INTERLEAVE_REACH}
+        for i in range(len(text) - n + 1):
+            found.update(k for k in self._title_pieces.get(text[i : i + n], ()) if abs(k - here) <= INTERLEAVE_REACH)
+        for k in sorted(found):
+            other = self.stories[k]
             if other is story or not other.title:
                 continue
-            last = other.last_para()
-            dangling = last is not None and not (nz.ends_sentence(last.text) or nz.ends_softly(last.text))
-            if not dangling and not _shares_piece(text, other.title_text, INTERLEAVE_EVIDENCE):
-                continue
-            score = len(grams & _bigrams(other.title_text + "".join(p.text for p in other.paras))) / len(grams)
+            score = len(grams & self._grams_of(other)) / len(grams)
             if score > best_score:
                 best, best_score = other, score
         if best is not None and best_score >= 0.2 and best_score >= own_score + 0.1:
             return best
         return None
 
+    def _index_stories(self) -> None:
+        """What the interleave check asks of every other story, kept for the page: each title's
+        pieces of INTERLEAVE_EVIDENCE characters (no spaces) → the stories, and the stories whose
+        last paragraph ends mid-sentence (updated as paragraphs move)."""
+        n = INTERLEAVE_EVIDENCE
+        self._order = {id(s): k for k, s in enumerate(self.stories)}
+        self._title_pieces: dict[str, set] = {}
+        self._dangling: set = set()
+        for k, story in enumerate(self.stories):
+            title = story.title_text
+            for i in range(len(title) - n + 1):
+                if " " not in title[i : i + n]:
+                    self._title_pieces.setdefault(title[i : i + n], set()).add(k)
+            self._note_end(story)
+
+    def _note_end(self, story: StoryDraft) -> None:
+        last = story.last_para()
+        if last is not None and not (nz.ends_sentence(last.text) or nz.ends_softly(last.text)):
+            self._dangling.add(self._order[id(story)])
+        else:
+            self._dangling.discard(self._order[id(story)])
+
+    def _grams_of(self, story: StoryDraft) -> set:
+        """The bigrams of a story's title and paragraphs, kept until a move changes its text (a
+        join does not: it keeps the paragraphs' text, in order). Made afresh at every break,
+        they made a page's interleave checks cost its stories times its breaks times its text."""
+        found = self._story_grams.get(id(story))
+        if found is None:
+            found = self._story_grams[id(story)] = _bigrams(story.title_text + "".join(p.text for p in story.paras))
+        return found
+
     def _move(self, paras: list, start: int, own: set, target: StoryDraft) -> None:
         """Move paras[start] and the paragraphs after it that read more like `target` than like
         their own story."""
-        theirs = target.title_text + "".join(p.text for p in target.paras)
+        theirs = _Grams(target.title_text + "".join(p.text for p in target.paras), 0)
+        theirs.add(paras[start].text)  # (the bigrams of theirs and paras[start:end], grown as end moves)
         end = start + 1
-        while end < len(paras):
+        while end < len(paras) and not paras[end].moved:
             grams = _bigrams(paras[end].text)
             mine = len(grams & own) / max(1, len(grams))
-            other = len(grams & _bigrams(theirs + "".join(p.text for p in paras[start:end]))) / max(1, len(grams))
+            other = len(grams & theirs.grams) / max(1, len(grams))
             if other <= mine:
                 break
+            theirs.add(paras[end].text)
             end += 1
+        self._story_grams.pop(id(target), None)
         moved = paras[start:end]
         del paras[start:end]
+        for para in moved:
+            para.moved = True
         if not target.sections:
             target.sections.append(SectionDraft(None, line=moved[0].line))
         last = target.last_para()
@@ -689,6 +740,7 @@ class PageParser:
             f"and was moved there ({how})",
             moved[0].line,
         )
+        self._note_end(target)
 
     def _dedupe(self, story: StoryDraft) -> None:
         for _ in range(8):
@@ -1070,11 +1122,6 @@ class _Grams:
 def _bigrams(text: str) -> set:
     chars = [ch for ch in text if ch.isalnum()]
     return {a + b for a, b in zip(chars, chars[1:])}
-
-
-def _shares_piece(text: str, title: str, n: int) -> bool:
-    """Does some n-character piece of `title` (without spaces) occur in `text`?"""
-    return any(" " not in title[i : i + n] and title[i : i + n] in text for i in range(len(title) - n + 1))
 
 
 def parse_page(raw: RawPage, trace: Optional[list] = None) -> Page:

@@ -16,11 +16,12 @@ import logging
 import marshal
 import operator
 import os
+import re
 import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 if "pkg_resources" in sys.modules or "jieba" in sys.modules:
     import jieba
@@ -265,11 +266,31 @@ def as_segmenter(seg) -> "Segmenter":
 SEPARATOR = " "  # stands for whitespace between words in `words`: a phrase never runs across it
 
 
+# jieba cuts a text into runs of the characters its regex names (Han, Latin, digits …) and each
+# run on its own; its HMM (finalseg.viterbi) copies a path per character, so a run costs the
+# square of its length: 20,000 characters without punctuation took 5 s, 100,000 over a minute.
+# A run longer than LONG_RUN (never in printed text: a sentence has punctuation) is cut into
+# pieces of LONG_RUN characters, and every other text is segmented exactly as jieba does.
+LONG_RUN = 256
+_LONG_RUN_RE = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]{" + str(LONG_RUN + 1) + ",}")
+
+
+def _pieces(text: str) -> Iterator[str]:
+    pos = 0
+    if len(text) > LONG_RUN:
+        for m in _LONG_RUN_RE.finditer(text):
+            yield text[pos : m.start()]
+            for i in range(m.start(), m.end(), LONG_RUN):
+                yield text[i : min(i + LONG_RUN, m.end())]
+            pos = m.end()
+    yield text[pos:]
+
+
 def analyze(text: str, tk) -> tuple[list[str], list[str]]:
     """(precise-mode words in order, whitespace as one SEPARATOR; search-mode words)."""
     freq = tk.FREQ
     words = []
-    for w in tk.lcut(text):
+    for w in (w for piece in _pieces(text) if piece for w in tk.lcut(piece)):
         if w.strip():
             words.append(w)
         elif words and words[-1] != SEPARATOR:

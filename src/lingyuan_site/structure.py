@@ -102,10 +102,17 @@ def date_folder(date: PageDate) -> str:
 def _slugify(text: str, max_parts: int) -> str:
     from pypinyin import lazy_pinyin  # imported only when a slug is new (a third of a second)
 
-    parts: list[str] = []
-    for piece in lazy_pinyin(text):
-        for word in re.findall(r"[A-Za-z0-9]+", piece):
-            parts.append(word.lower())
+    # (a slug needs the first max_parts syllables: pypinyin reads a window of the title large
+    # enough to give them with a margin, not a headline of 100,000 characters whole)
+    window = 4 * max_parts + 32
+    while True:
+        parts: list[str] = []
+        for piece in lazy_pinyin(text[:window]):
+            for word in re.findall(r"[A-Za-z0-9]+", piece):
+                parts.append(word.lower())
+        if window >= len(text) or len(parts) > max_parts + 8:
+            break
+        window *= 4
     parts = parts[:max_parts]
     slug = "-".join(parts)
     while len(slug) > MAX_SLUG_LEN and "-" in slug:

@@ -38,7 +38,22 @@ MAX_DEPTH = 50  # nesting an editor's file never needs; deeper is refused before
 
 class _Bounded:
     """A loader that refuses aliases (``*name``: a few hundred bytes of them can expand to
-    gigabytes, "billion laughs") and nesting deeper than MAX_DEPTH."""
+    gigabytes, "billion laughs"), nesting deeper than MAX_DEPTH, and a key given twice in one
+    mapping (YAML's loaders keep the last silently: a page with two `date:` lines was filed
+    under the second)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"'{key}' is given twice; keep one", key_node.start_mark)
+                seen[key] = True
+        return super().construct_mapping(node, deep=deep)
 
     def compose_node(self, parent, index):
         event = self.peek_event()
