@@ -59,6 +59,11 @@ CASES = [
     ("slug.md", "---\ndate: 2022\nslug: ../../etc\n---\n正文。\n", "slug '../../etc' must be lowercase ASCII", 3),
     ("slash.md", "---\ndate: 2022\nslug: a/b\n---\n正文。\n", "slug 'a/b' must be lowercase ASCII", 3),
     ("themes.md", "---\ndate: 2022\nthemes: urban\n---\n正文。\n", "front matter 'themes' must be a list of theme slugs", 3),
+    # issue 38: YAML keeps the last of two keys silently (the page was filed under the second date)
+    ("twodates.md", "---\ndate: 2022-04\ntitle: 第2版\ndate: 2023-05\n---\n正文。\n", "front matter is not valid YAML ('date' is given twice; keep one)", 4),
+    # issue 38: a photo line above a headline became the next story's kicker, whatever it named
+    ("notimage.md", "---\ndate: 2022-04\n---\n## 标题\n\n**本报讯** 正文。\n\n![说明](../../etc/passwd)\n\n## 第二条\n\n**本报讯** 正文。\n",
+     "photo '../../etc/passwd' is outside the content folder", 8),
 ]
 
 
@@ -173,6 +178,24 @@ def test_broken_override_template(project, tmp_path):
     assert digest(out) == before
 
 
+@pytest.mark.parametrize("name, text, where, message", [
+    ("story.html", "{% extends 'base.html' %}\n{% block main %}\n{% include 'story.html' %}\n{% endblock %}\n", "story.html",
+     "template error: it includes or extends itself, or nests too deeply"),
+    ("story.html", "{% extends 'base.html' %}\n{% block main %}\n<p>{{ 1 // 0 }}</p>\n{% endblock %}\n", "story.html:3",
+     "template error: ZeroDivisionError: integer division or modulo by zero"),
+])
+def test_a_template_that_fails_when_rendered_is_one_line_naming_it(project, tmp_path, name, text, where, message):
+    """Issue 38: these were internal errors (RecursionError, ZeroDivisionError)."""
+    content, out, before = project
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / name).write_text(text, encoding="utf-8")
+    result = run("build", "--content", content, "--out", out, "--templates", templates)
+    assert result.returncode == 1
+    assert result.stderr == f"error: templates/{where}: {message}\n"
+    assert digest(out) == before
+
+
 def test_missing_content_folder(tmp_path):
     result = run("build", "--content", tmp_path / "nope", "--out", tmp_path / "public")
     assert result.returncode == 1
@@ -250,9 +273,9 @@ def test_page_cache_rebuilds_only_what_changed_and_matches_a_cold_build(tmp_path
                                   cache=cache if use_cache else None))
 
     first = go(tmp_path / "a")
-    assert first.cache == {"hits": 0, "misses": 5, "written": len(first.files), "kept": 0}
+    assert first.cache == {"hits": 0, "misses": 5, "touched": 0, "written": len(first.files), "kept": 0}
     again = go(tmp_path / "a")
-    assert again.cache == {"hits": 5, "misses": 0, "written": 0, "kept": len(first.files)}
+    assert again.cache == {"hits": 5, "misses": 0, "touched": 0, "written": 0, "kept": len(first.files)}
     site = again.site
     # every story, page and list page, every search file, the feeds, the sitemaps and robots.txt
     assert len([f for f in again.files if f.endswith(".html")]) > 2 * 22 + 5
@@ -434,7 +457,8 @@ def test_worker_processes_give_the_same_site_and_their_errors(tmp_path, monkeypa
     assert digest(tmp_path / "two") == digest(tmp_path / "one")
     page = content / "2021-06-sijie-sanyin.md"
     page.write_text(page.read_text(encoding="utf-8").replace("产品供不应求。", "产品供不应求，远销京津。"), encoding="utf-8")
-    (content / "2022-04-zhengfen-duomiao.md").touch()  # two pages to read, so the pool is used
+    other = content / "2022-04-zhengfen-duomiao.md"  # two pages to read, so the pool is used (a touch is not
+    other.write_text(other.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # enough: the scan trusts content, not clocks)
     go("one", 1)
     edited = go("two", 2)
     assert edited.cache["hits"] == 3 and edited.cache["misses"] == 2
@@ -476,3 +500,62 @@ def test_page_limits_are_one_line_errors(project):
     result = run("build", "--content", content, "--out", out)
     assert result.stderr.strip() == f"error: {content / 'long.md'}: is 1.8 MB; a page may be at most 1 MB (max_page_mb in site.yaml)"
     assert digest(out) == before
+
+
+# ---------------------------------------------------------------- a build deletes only what it made (issue 38)
+def test_an_out_folder_of_other_files_is_refused_and_untouched(project, tmp_path):
+    content, _, _ = project
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n", encoding="utf-8")
+    (home / "Documents").mkdir()
+    (home / "Documents" / "thesis.txt").write_text("第一章\n", encoding="utf-8")
+    before = digest(home)
+    result = run("build", "--content", content, "--out", home)
+    assert result.returncode == 1
+    assert result.stderr == (f"error: {home}: --out holds files lingyuan-site did not make (no .lingyuan-site in it); "
+                             "a build replaces its output folder: choose a new or empty one, or remove it first\n")
+    assert digest(home) == before
+    # an empty folder, and the folder of an earlier build, are fine
+    (tmp_path / "empty").mkdir()
+    assert run("build", "--content", content, "--out", tmp_path / "empty").returncode == 0
+    assert (tmp_path / "empty" / ".lingyuan-site").read_text(encoding="utf-8").startswith("lingyuan-site ")
+    assert run("build", "--content", content, "--out", tmp_path / "empty").returncode == 0
+
+
+@pytest.mark.parametrize("flag, target, message", [
+    ("--report", "content/good.md", "--report must not be inside the content folder: it would overwrite or be published as one of its files"),
+    ("--report", "content/site.yaml", "--report must not be inside the content folder"),
+    ("--report", "public/report.txt", "--report must not be inside the output folder (--out)"),
+    ("--changes", "content/changes.txt", "--changes must not be inside the content folder"),
+    ("--cache-dir", "public", "--cache-dir must not be the output folder (--out), inside it or around it"),
+    ("--cache-dir", "public/.cache", "--cache-dir must not be the output folder (--out), inside it or around it"),
+    ("--cache-dir", "content/.cache", "--cache-dir must not be inside the content folder"),
+])
+def test_an_output_path_on_an_input_or_the_store_in_the_site_is_refused(project, flag, target, message):
+    content, out, before = project
+    root = content.parent
+    pages = digest(content)
+    result = run("build", "--content", content, "--out", out, flag, root / target)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {root / target}: {message}"), result.stderr
+    assert digest(content) == pages and digest(out) == before
+
+
+def test_two_builds_sharing_a_store_with_different_outs_both_finish_whole(tmp_path):
+    """Issue 38: two builds at once on one --cache-dir each published half a site (16 year
+    sitemaps missing). The store's lock makes the second wait."""
+    from conftest import generate_pages
+
+    content = tmp_path / "content"
+    generate_pages(content, daily=40, monthly=4, seed=5)
+    procs = [subprocess.Popen([sys.executable, str(ROOT / "build.py"), "build", "--content", str(content), "--out", str(tmp_path / name),
+                               "--cache-dir", str(tmp_path / "cache"), "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in ("one", "two")]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+    assert run("build", "--content", content, "--out", tmp_path / "cold", "--no-cache").returncode == 0
+    cold = digest(tmp_path / "cold")
+    assert digest(tmp_path / "one") == cold and digest(tmp_path / "two") == cold

@@ -102,7 +102,7 @@ def test_a_rebuild_with_nothing_changed_reads_and_writes_nothing(archive, tmp_pa
     content = archive / "content"
     first = build_into(content, tmp_path / "site", tmp_path / "cache")
     again = build_into(content, tmp_path / "site", tmp_path / "cache")
-    assert again.cache == {"hits": first.cache["misses"], "misses": 0, "written": 0, "kept": len(first.files)}
+    assert again.cache == {"hits": first.cache["misses"], "misses": 0, "touched": 0, "written": 0, "kept": len(first.files)}
     assert again.search["written"] == 0 and again.media["encoded"] == []
 
 
@@ -275,3 +275,139 @@ def test_a_save_of_an_image_scans_every_page(archive, tmp_path):
     shown = build(BuildOptions(content=content, out=site, templates=ROOT / "templates", static=ROOT / "static", cache=cache,
                                defer_search=True, changed=frozenset({content / "photo.jpg"})))
     assert shown.cache["misses"] == 1 and shown.cache["hits"] == len(list(content.glob("*.md"))) - 1
+
+
+# ---------------------------------------------------------------- content, not clocks (issues 36 and 38)
+def changes_of(path: Path) -> tuple[str, list, list]:
+    """A --changes file: (its first line, the paths written, the paths removed)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return lines[0], [x[2:] for x in lines[1:] if x.startswith("+ ")], [x[2:] for x in lines[1:] if x.startswith("- ")]
+
+
+def test_a_checkout_elsewhere_with_the_store_reads_and_writes_only_the_edited_page(archive, tmp_path):
+    """What CI does with the store carried (issue 36): the content folder checked out afresh in
+    another place (every mtime new), the store and the published site restored beside it, one page
+    edited. Only that page is read, only its files are written (the same ones an in-place rebuild
+    writes), and the site equals a cold build's."""
+    here, there = tmp_path / "here", tmp_path / "there"
+    shutil.copytree(archive / "content", here / "content")
+    build_into(here / "content", here / "public", here / "cache")
+    # the checkout: same bytes, new files, new mtimes; the CI cache: the store and the site as they were
+    shutil.copytree(here / "content", there / "content", copy_function=shutil.copyfile)
+    checkout = (here / "content" / "d-0003.md").stat().st_mtime_ns - 3600 * 10**9  # (an hour ago: any other time than the store's)
+    for page in (there / "content").iterdir():
+        os.utime(page, ns=(checkout, checkout))
+    shutil.copytree(here / "cache", there / "cache")
+    shutil.copytree(here / "public", there / "public")
+    for root in (here, there):  # the same edit in both places
+        edit_text(root / "content" / "d-0003.md", random.Random(5))
+    pages = len(list((there / "content").glob("*.md")))
+    in_place = build(BuildOptions(content=here / "content", out=here / "public", templates=ROOT / "templates", static=ROOT / "static",
+                                  cache=here / "cache", changes=here / "changes.txt"))
+    moved = build(BuildOptions(content=there / "content", out=there / "public", templates=ROOT / "templates", static=ROOT / "static",
+                               cache=there / "cache", changes=there / "changes.txt"))
+    assert (moved.cache["misses"], moved.cache["touched"], moved.cache["hits"]) == (1, pages - 1, pages - 1)
+    assert moved.cache["written"] == in_place.cache["written"] < 60
+    head, written, removed = changes_of(there / "changes.txt")
+    assert (written, removed) == changes_of(here / "changes.txt")[1:]
+    assert head == f"# lingyuan-site changes: {len(written)} written, {len(removed)} removed"
+    assert "2012/01/" in " ".join(written) and ".lingyuan-site" in written
+    build_into(there / "content", tmp_path / "cold", None)
+    assert digest(there / "public") == digest(tmp_path / "cold")
+    # and the next build, with nothing changed, reads nothing and hashes only the page saved just
+    # now (within RACY_NS of its read): the new mtimes were recorded
+    again = build_into(there / "content", there / "public", there / "cache")
+    assert (again.cache["misses"], again.cache["touched"], again.cache["written"]) == (0, 1, 0)
+
+
+def test_changes_after_a_full_build_list_the_whole_site_and_what_went(archive, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    options = dict(content=content, out=tmp_path / "public", templates=ROOT / "templates", static=ROOT / "static",
+                   cache=tmp_path / "cache", changes=tmp_path / "changes.txt")
+    first = build(BuildOptions(**options))
+    head, written, removed = changes_of(tmp_path / "changes.txt")
+    assert head == "# lingyuan-site changes: whole site (copy every file, remove any other)"
+    assert sorted(written) == sorted(first.files + [".lingyuan-site"]) and removed == []
+    gone = sorted(p for p in first.files if p.startswith("2012/01/") and p.endswith("/index.html"))
+    (content / "d-0000.md").unlink()
+    (tmp_path / "templates").mkdir()  # a template edit: every file rendered again, the old site known
+    shutil.copytree(ROOT / "templates", tmp_path / "templates", dirs_exist_ok=True)
+    with open(tmp_path / "templates" / "base.html", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    second = build(BuildOptions(**{**options, "templates": tmp_path / "templates"}))
+    head, written, removed = changes_of(tmp_path / "changes.txt")
+    assert head.endswith("written, %d removed" % len(removed)) and removed
+    assert set(removed) == set(first.files) - set(second.files) and set(removed) & set(gone)
+    assert sorted(written) == sorted(second.files + [".lingyuan-site"])
+
+
+@pytest.mark.parametrize("same_clock", [False, True], ids=["later mtime", "same size and mtime"])
+def test_a_save_while_the_page_is_being_read_is_published_by_the_next_build(archive, tmp_path, monkeypatch, same_clock):
+    """Issue 38: a page saved again while a rebuild read it was lost for good (the build stated the
+    file after parsing it, and recorded the second save's mtime for the first save's text). Also
+    when the second save has the same size and the same mtime as the first (one clock tick):
+    a page saved so close before it was read is compared by digest at the next scan."""
+    import lingyuan_site.read as read_module
+
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    build_into(content, site, cache)
+    page = content / "d-0002.md"
+    text = page.read_text(encoding="utf-8")
+    first, second = text.replace("。", "，一稿。", 1), text.replace("。", "，二稿。", 1)
+    assert len(first.encode()) == len(second.encode())
+    page.write_text(first, encoding="utf-8")
+    real = read_module.read_task
+
+    def read_and_save_again(task):
+        if task[0] == "d-0002.md":
+            stamp = page.stat().st_mtime_ns
+            page.write_text(second, encoding="utf-8")  # the editor saves again while the build reads
+            if same_clock:
+                os.utime(page, ns=(stamp, stamp))
+        return real(task)
+
+    monkeypatch.setattr(read_module, "read_task", read_and_save_again)
+    during = build_into(content, site, cache)
+    monkeypatch.setattr(read_module, "read_task", real)
+    assert during.cache["misses"] == 1
+    assert (shows(site, "一稿"), shows(site, "二稿")) == (True, False)  # the first save, as read
+    after = build_into(content, site, cache)
+    assert after.cache["misses"] == 1
+    assert (shows(site, "一稿"), shows(site, "二稿")) == (False, True)
+    build_into(content, tmp_path / "cold", None)
+    assert digest(site) == digest(tmp_path / "cold")
+
+
+def shows(site: Path, text: str) -> bool:
+    """Whether a story page of the site shows `text`."""
+    return any(text in p.read_text(encoding="utf-8") for p in site.glob("2012/**/index.html"))
+
+
+def test_pages_deleted_while_a_cold_build_reads_are_left_out(archive, tmp_path, monkeypatch):
+    """Issue 38: a page deleted while a cold build ran gave 'internal error (FileNotFoundError …)'.
+    One deleted before its turn to be read, one after it was read: the site is the one of the
+    pages that are left, as the next build (which finds nothing to do) agrees."""
+    import lingyuan_site.read as read_module
+
+    content = tmp_path / "content"
+    shutil.copytree(archive / "content", content)
+    real = read_module.read_task
+
+    def read_and_delete(task):
+        if task[0] == "d-0001.md":
+            (content / "d-0000.md").unlink()  # read already
+            (content / "d-0009.md").unlink()  # not yet
+        return real(task)
+
+    monkeypatch.setattr(read_module, "read_task", read_and_delete)
+    first = build_into(content, tmp_path / "site", tmp_path / "cache")
+    monkeypatch.setattr(read_module, "read_task", real)
+    shown = {Path(p.model.path).name for p in first.site.pages}
+    assert "d-0009.md" not in shown and {"d-0000.md", "d-0001.md", "d-0010.md"} <= shown
+    again = build_into(content, tmp_path / "site", tmp_path / "cache")
+    assert again.cache["misses"] == 0 and again.cache["hits"] == len(list(content.glob("*.md")))
+    build_into(content, tmp_path / "cold", None)
+    assert digest(tmp_path / "site") == digest(tmp_path / "cold")

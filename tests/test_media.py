@@ -94,10 +94,12 @@ def test_a_rebuild_encodes_only_the_changed_photo(tmp_path):
     result = build(BuildOptions(**options))
     assert result.media == {"images": 5, "encoded": ["d-photos-scan/wheat.jpg"]}
     assert story(result, "麦收").story.photos[0].image.width == 3000
-    # the site's derivatives are the cache's files, linked, not copies
+    # the site's derivatives are copies of the cache's files, never the same file (issue 38: a
+    # published photo edited in place must not change the cache)
     heron = story(result, "凌河湿地迎来候鸟季").story.photos[0].image
     cached = tmp_path / "cache" / "media" / heron.key[:2] / heron.key / heron.sizes[0].webp.split("/")[1]
-    assert (tmp_path / "public" / heron.sizes[0].webp).stat().st_ino == cached.stat().st_ino
+    published = tmp_path / "public" / heron.sizes[0].webp
+    assert published.read_bytes() == cached.read_bytes() and published.stat().st_ino != cached.stat().st_ino
     # the old derivatives are gone from the site and the cache
     live = {rel for e in result.site.stories for p in e.story.photos for rel in p.image.files()}
     assert {f"media/{p.name}" for p in (tmp_path / "public" / "media").iterdir()} == live | set(result.site.pages[0].model.scan_image.files())
@@ -197,6 +199,8 @@ BAD = [
     ("garbage", lambda d: (d / "x").mkdir() or (d / "x" / "g.jpg").write_bytes(b"not an image at all"), "![](x/g.jpg)", "is not a JPEG, PNG or WebP image"),
     ("truncated", lambda d: truncated_jpeg(d / "x" / "t.jpg"), "![](x/t.jpg)", "cannot be read"),
     ("huge", lambda d: (d / "x").mkdir() or huge_png(d / "x" / "h.png"), "![](x/h.png)", "has 9000 × 6000 = 54 megapixels; at most 50 are read"),
+    ("narrow", lambda d: (d / "x").mkdir() or Image.new("RGB", (1, 40_000), (90, 90, 90)).save(d / "x" / "n.png"), "![](x/n.png)",
+     "photo 'x/n.png' is 1 × 40000 pixels: too narrow to show (at most 16,383 times as tall as wide); crop or split it"),
 ]
 
 
@@ -225,6 +229,9 @@ def test_a_bad_photo_is_one_line_naming_page_and_line_and_the_site_stays(tmp_pat
     ("{没有这篇: [[0, 0, 10, 10]]}", "areas: no story on this page is titled '没有这篇'"),
     ("{麦收: [[1000, 1700, 500, 500]]}", "areas: '麦收' has [1000, 1700, 500, 500] outside the scan (1200 × 1800 pixels)"),
     ("{麦收: [[0, 0, 10]]}", "front matter 'areas' must map a story title to rectangles [x, y, w, h]"),
+    # issue 38: 200,000 rectangles made a 15 MB page view
+    ("{麦收: [" + ", ".join(["[0, 0, 10, 10]"] * 1001) + "]}",
+     "front matter 'areas' has 1,001 rectangles; a page may have at most 1000 (each is a link on the page view)"),
 ])
 def test_bad_areas_name_the_page_and_line(tmp_path, areas, message):
     content = photo_content(tmp_path / "content")
@@ -351,3 +358,58 @@ def test_an_area_names_its_story_by_title_or_by_a_prefix_of_one_title_only():
         story_areas(page({"凌源新闻": [[0, 0, 10, 10]]}))
     assert (err.value.path, err.value.line) == ("p.md", 6)
     assert err.value.message == "areas: '凌源新闻' begins the titles of 2 stories; give more of the title"
+
+
+def test_a_tall_photo_is_sized_within_webps_limits(tmp_path):
+    """A 600 × 40,000 strip (a long scroll) is shown: its widest derivative is as wide as 16,383
+    pixels of height allow."""
+    content = tmp_path / "content"
+    make_image(content / "x" / "strip.png", (600, 40_000), "PNG")
+    (content / "p.md").write_text("---\ndate: 2022-04\n---\n## 长卷\n\n**本报讯** 正文一句。\n\n![长卷](x/strip.png)\n", encoding="utf-8")
+    result = build_site(tmp_path / "public", content=content)
+    sizes = story(result, "长卷").story.photos[0].image.sizes
+    assert [(s.width, s.height) for s in sizes] == [(245, 16333)]
+    with Image.open(tmp_path / "public" / sizes[0].webp) as img:
+        assert img.size == (245, 16333)
+
+
+def test_a_photo_two_pages_show_is_published_and_kept_while_one_shows_it(tmp_path):
+    """A paper prints the same photo on two pages (issue 38: this failed the whole build with
+    'cannot write the site (None)'). Both show it; when one page drops it, the other keeps it; when
+    no page shows it, its files go; each site equals a cold build's."""
+    from conftest import digest
+    from lingyuan_site.build import BuildOptions, build
+
+    content = tmp_path / "content"
+    make_image(content / "x" / "shared.jpg", (1200, 800))
+    for name, title in (("a.md", "口袋公园开放"), ("b.md", "公园里的新风景")):
+        (content / name).write_text(f"---\ndate: 2022-04-0{1 + (name == 'b.md')}\n---\n## {title}\n\n**本报讯** 城区新建口袋公园3处。\n\n"
+                                    "![口袋公园一角](x/shared.jpg)\n", encoding="utf-8")
+    options = dict(content=content, out=tmp_path / "public", templates=ROOT / "templates", static=ROOT / "static", cache=tmp_path / "cache")
+    first = build(BuildOptions(**options))
+    files = first.site.stories[0].story.photos[0].image.files()
+    assert [e.story.photos[0].image.files() for e in first.site.stories] == [files, files]
+    assert all((tmp_path / "public" / rel).is_file() for rel in files)
+    for step, name in enumerate(("a.md", "b.md")):
+        page = content / name
+        page.write_text(page.read_text(encoding="utf-8").replace("![口袋公园一角](x/shared.jpg)\n", ""), encoding="utf-8")
+        build(BuildOptions(**options))
+        build_site(tmp_path / f"cold-{step}", content=content)
+        assert digest(tmp_path / "public") == digest(tmp_path / f"cold-{step}")
+        assert all((tmp_path / "public" / rel).is_file() == (step == 0) for rel in files)
+
+
+def test_a_published_photo_edited_in_place_does_not_reach_another_build(tmp_path):
+    """Issue 38: derivatives were hard-linked from the cache, so editing the published file edited
+    the cache, and the next build into another folder published the edited bytes."""
+    from lingyuan_site.build import BuildOptions, build
+
+    content = photo_content(tmp_path / "content")
+    options = dict(content=content, templates=ROOT / "templates", static=ROOT / "static", cache=tmp_path / "cache")
+    result = build(BuildOptions(out=tmp_path / "one", **options))
+    rel = story(result, "凌河湿地迎来候鸟季").story.photos[0].image.sizes[0].jpeg
+    original = (tmp_path / "one" / rel).read_bytes()
+    with open(tmp_path / "one" / rel, "r+b") as fh:  # edited in place, as an image editor saving over it would
+        fh.write(b"\xff\xd8 scribbled over")
+    build(BuildOptions(out=tmp_path / "two", **options))
+    assert (tmp_path / "two" / rel).read_bytes() == original

@@ -112,3 +112,26 @@ def test_new_refuses_a_folder_that_is_not_empty(venv, tmp_path):
     assert made.returncode == 1
     assert made.stderr.strip() == "error: taken: already exists and is not an empty folder; choose a new one"
     assert [p.name for p in (tmp_path / "taken").iterdir()] == ["notes.txt"]
+
+
+def test_the_deploy_configs_carry_the_store_and_the_site():
+    """Issue 36: the README's deploy paths keep the build store and the published site between
+    runs (the folders the build uses by default), so a push pays what it changed."""
+    import tomllib
+
+    import yaml
+
+    from lingyuan_site.cli import DEFAULT_CACHE, DEFAULT_OUT
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["build"]["steps"]
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    build = next(i for i, s in enumerate(steps) if s.get("name") == "Build")
+    assert steps.index(cache) < build
+    assert cache["with"]["path"].split() == [DEFAULT_CACHE, DEFAULT_OUT]
+    assert "${{ github.run_id }}" in cache["with"]["key"]  # a new entry each run (an entry cannot be overwritten)
+    assert cache["with"]["key"].startswith(cache["with"]["restore-keys"].strip())  # restored from the newest by prefix
+    netlify = tomllib.loads((ROOT / "netlify.toml").read_text(encoding="utf-8"))
+    assert netlify["build"]["publish"] == DEFAULT_OUT
+    plugin = next(p for p in netlify["plugins"] if p["package"] == "netlify-plugin-cache")
+    assert plugin["inputs"]["paths"] == [DEFAULT_CACHE, DEFAULT_OUT]

@@ -17,6 +17,7 @@ task renders, never the archive: everything else is in the store.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -40,6 +41,7 @@ from .store import Damaged, Store, code_files, files_digest, pack, rows_of, unpa
 
 READ_BATCH = 64  # pages read, prepared and handed to the structure at a time
 PARALLEL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
+RACY_NS = 2_000_000_000  # a page saved this close before it was read is compared by digest at the next scan
 SITE_FILES = {"site.yaml", "themes.yaml", "keywords.yaml", "dict.txt"}  # content/'s files that are not pages or images
 
 MAP_CODE = ["errors", "load", "normalize", "parse", "model", "segment", "themes", "keywords", "read", "media", "search/tokens"]
@@ -63,6 +65,7 @@ class BuildOptions:
     executor: Optional[str] = None  # dask://HOST:PORT: read pages on a Dask cluster
     hook: Optional[Callable[[str], None]] = None  # called at named points (tests and bench/crash.py kill builds there)
     defer_search: bool = False  # serve: publish the pages now, the search index in the next build (see _publish)
+    changes: Optional[Path] = None  # a file to list what this build wrote and removed in the site (a deploy copies only those)
     changed: Optional[frozenset] = None  # serve: the files its watcher saw change; scan looks at only those pages
     # (None: every page; serve's next build, which catches up the index, scans them all again)
 
@@ -80,7 +83,7 @@ class BuildResult:
     search: dict = field(default_factory=dict)  # figures from the search stage
     failures: list = field(default_factory=list)  # SiteError per page left out (--keep-going)
     report: Optional[Path] = None
-    cache: dict = field(default_factory=dict)  # {"hits": pages, "misses": pages, "written": files, "kept": files}
+    cache: dict = field(default_factory=dict)  # {"hits": pages, "misses": pages, "touched": pages, "written": files, "kept": files}
     media: dict = field(default_factory=dict)  # {"images": distinct sources, "encoded": [names encoded by this build]}
     notes: list = field(default_factory=list)  # one line each: damaged caches made again, a crashed build completed
     files_list: Optional[list] = None
@@ -153,6 +156,11 @@ def find_pages(content: Path, only: Optional[set] = None) -> list[tuple[str, str
     return sorted(found)
 
 
+def page_digest(data: bytes) -> bytes:
+    """What the store keeps of a page's bytes to know them again (scan)."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 def os_path_isfile(st: os.stat_result) -> bool:
     import stat
 
@@ -178,6 +186,42 @@ def check_out_dir(out: Path, content: Path, project: Path) -> None:
             raise SiteError(str(out), f"--out must not be {what} or a folder containing it; choose e.g. ./public")
 
 
+def check_paths(o: "BuildOptions") -> None:
+    """What a build writes never lands on what it reads or on what it did not make: --out is not
+    an input (nor holds one) and, if it exists with files in it, holds a site this tool made (its
+    marker); the report, the changes list and the cache folder are not inside an input, and
+    the cache is neither --out nor inside it (a new site there would throw the store away)."""
+    check_out_dir(o.out, o.content, o.project or o.content.parent)
+    out_r = o.out.resolve()
+    inputs = [(o.content.resolve(), "the content folder")]
+    inputs += [(Path(d).resolve(), f"the site's {Path(d).name}/ folder") for d in (o.templates, o.static) if d and Path(d).is_dir()]
+    for folder, what in inputs:
+        if out_r == folder or folder in out_r.parents or out_r in folder.parents:
+            raise SiteError(str(o.out), f"--out must not be {what}, inside it or a folder containing it; choose e.g. ./public")
+    files = [(o.report, "--report"), (o.changes, "--changes")]
+    for path, flag in files:
+        if path is None:
+            continue
+        path_r = Path(path).resolve()
+        for folder, what in inputs + [(out_r, "the output folder (--out)")]:
+            if path_r == folder or folder in path_r.parents:
+                raise SiteError(str(path), f"{flag} must not be inside {what}: it would overwrite or be published as one of its files")
+        if path_r.is_dir():
+            raise SiteError(str(path), f"{flag} is a folder; give a file name")
+    if o.cache is not None:
+        cache_r = Path(o.cache).resolve()
+        for folder, what in inputs:
+            if cache_r == folder or folder in cache_r.parents:
+                raise SiteError(str(o.cache), f"--cache-dir must not be inside {what}")
+        if cache_r == out_r or out_r in cache_r.parents or cache_r in out_r.parents:
+            raise SiteError(str(o.cache), "--cache-dir must not be the output folder (--out), inside it or around it: "
+                                          "each build replaces the output folder and would throw the store away")
+    if not publish.ours(o.out):
+        what = "is not a folder" if o.out.exists() and not o.out.is_dir() else \
+            f"holds files lingyuan-site did not make (no {publish.MARKER} in it)"
+        raise SiteError(str(o.out), f"--out {what}; a build replaces its output folder: choose a new or empty one, or remove it first")
+
+
 def default_report(out: Path) -> Path:
     return out.parent / f"{out.name}-report.txt"
 
@@ -196,14 +240,36 @@ def write_report(path: Path, warnings: list, failures: list) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def write_changes(path: Path, written: list, removed: list, whole: bool) -> None:
+    """The --changes list: '+ PATH' for each file of the site this build wrote, '- PATH' for each it
+    removed, paths relative to the output folder (a deploy copies and deletes only those). After a
+    full build whose previous site is unknown, the first line says so: the destination should then
+    be made equal to the whole folder."""
+    head = ("# lingyuan-site changes: whole site (copy every file, remove any other)" if whole
+            else f"# lingyuan-site changes: {len(written) + 1} written, {len(removed)} removed")
+    lines = [head] + [f"+ {p}" for p in [*written, publish.MARKER]] + [f"- {p}" for p in removed]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
 def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = None) -> BuildResult:
     """Build the site (see the module docstring)."""
-    check_out_dir(options.out, options.content, options.project or options.content.parent)
+    check_paths(options)
+    locks = []
+    try:
+        if options.cache is not None:  # (first the store's, then the output folder's: always in this order)
+            locks.append(publish.Lock(Path(options.cache) / "lock").__enter__())
+    except OSError as exc:
+        raise SiteError(str(options.cache), f"cannot use the cache folder ({exc.strerror}); choose another --cache-dir") from None
     try:
         options.out.parent.mkdir(parents=True, exist_ok=True)
-        lock = publish.Lock(options.out)
-        lock.__enter__()
+        locks.append(publish.Lock.beside(options.out).__enter__())
     except OSError as exc:
+        for lock in locks:
+            lock.__exit__(None, None, None)
         raise SiteError(str(options.out), f"cannot write the site here ({exc.strerror}); choose another --out") from None
     try:
         try:
@@ -224,7 +290,8 @@ def build(options: BuildOptions, progress: Optional[Callable[[str], None]] = Non
             result.notes.insert(0, f"the build store was damaged ({exc}); it was made again")
             return result
     finally:
-        lock.__exit__(None, None, None)
+        for lock in reversed(locks):
+            lock.__exit__(None, None, None)
 
 
 def _kill_hook(point: Optional[str]) -> Callable[[str], None]:
@@ -266,6 +333,9 @@ class Build:
         self.read_warnings: list = []  # (path, PageWarning) of the pages read
         self.warnings_changed = False  # a page's warnings are not the ones the last report has
         self._content_display: Optional[str] = None
+        self.read_at: dict = {}  # key → (size, mtime_ns, clock, digest) of a page as read (see _tasks)
+        self.vanished: set = set()  # pages deleted between the scan and their read
+        self.touched = 0  # pages whose mtime alone changed (hashed, found equal, not read again)
 
     def run_after(self, repair: Callable) -> "BuildResult":
         self.repair = repair
@@ -305,7 +375,7 @@ class Build:
             weakref.finalize(result, shutil.rmtree, temp, True)
         self.timings["total"] = time.perf_counter() - t0
         result.timings = self.timings
-        result.cache.update(hits=unchanged, misses=len(todo))
+        result.cache.update(hits=unchanged, misses=len(todo), touched=self.touched)
         return result
 
     # -- 1. open -------------------------------------------------------------------
@@ -327,7 +397,9 @@ class Build:
         for stray in publish.strays(o.out):
             shutil.rmtree(stray, ignore_errors=True)
         # the store belongs to one content folder: another one (same cache) is read afresh
-        map_salt = files_digest(code_files(*MAP_CODE), self.read_context.salt + str(o.content.resolve()).encode())
+        # (the content folder's place is not in it: a site folder checked out elsewhere keeps its
+        # store, and the scan compares its pages by digest; see scan)
+        map_salt = files_digest(code_files(*MAP_CODE), self.read_context.salt)
         reduce_salt = files_digest(code_files(*REDUCE_CODE), files_digest(
             [p for p in (sitefolder.content_file(o.content, n) for n in ("keywords.yaml", "themes.yaml")) if p]))
         templates = sitefolder.files_of(self.template_dirs)
@@ -357,30 +429,68 @@ class Build:
 
     # -- 2. scan ---------------------------------------------------------------------
     def scan(self) -> tuple[list, int]:
-        """The pages to read: new ones, changed ones (size, mtime or an image of theirs), and, when
-        the structure is made afresh, all; the store's pages no longer in content/ are removed."""
+        """The pages to read: new ones, changed ones, and, when the structure is made afresh, all;
+        the store's pages no longer in content/ are removed. Content is trusted, not clocks: a page
+        (or an image of one) whose size is as read but whose mtime is not, as after a checkout, is
+        hashed and compared with the digest of the bytes last read, and when equal only its new
+        mtime is recorded. So is a page saved within RACY_NS of when it was read (a second save in
+        the same clock tick would show the same size and mtime)."""
         db = self.store.db
-        pages = self._changed_pages()
-        known = {}
+        root = str(self.o.content.resolve())
+        moved = self.store.get("content_root") != root  # another folder, or this one moved: compare every page
+        pages = None if moved else self._changed_pages()
         if pages is None:
-            rows = db.execute("SELECT path, size, mtime_ns, images, draft FROM sources")
+            rows = db.execute("SELECT path, size, mtime_ns, seen_ns, images, draft FROM sources")
         else:  # (serve: what its watcher saw, each page stated and looked up on its own)
-            rows = rows_of(db, "SELECT path, size, mtime_ns, images, draft FROM sources WHERE path IN ({})", pages)
+            rows = rows_of(db, "SELECT path, size, mtime_ns, seen_ns, images, draft FROM sources WHERE path IN ({})", pages)
         found = find_pages(self.o.content, pages)
-        for path, size, mtime, images, draft in rows:
-            known[path] = (size, mtime, images, draft)
+        known = {row[0]: row[1:] for row in rows}
         self.removed = sorted(set(known) - {k for k, _, _ in found})
         todo, unchanged = [], 0
         self.reput = []  # unchanged pages the structure needs again (it is made afresh)
-        for key, path, st in found:
-            old = known.get(key)
-            if old is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns and _images_unchanged(old[2]):
+        now = time.time_ns()
+        self.store.begin()
+        try:
+            for key, path, st in found:
+                old = known.get(key)
+                if old is None or old[0] != st.st_size or not self._same_page(key, path, st, old, moved, now):
+                    todo.append((key, Path(path)))
+                    continue
+                images = json.loads(old[3]) if old[3] and old[3] != "[]" else []
+                same = media_stage.check_sources(images, root, db) if images else True
+                if same is False:
+                    todo.append((key, Path(path)))
+                    continue
+                if same is None:
+                    db.execute("UPDATE sources SET images=? WHERE path=?", (json.dumps(images, ensure_ascii=False), key))
                 unchanged += 1
-                if self.reduce_all and not old[3]:
+                if self.reduce_all and not old[4]:
                     self.reput.append(key)
-                continue
-            todo.append((key, Path(path)))
+            if pages is None:
+                self.store.set("content_root", root)
+            self.store.commit()
+        except BaseException:
+            self.store.rollback()
+            raise
         return todo, unchanged
+
+    def _same_page(self, key: str, path: str, st: os.stat_result, old: tuple, moved: bool, now: int) -> bool:
+        """Whether a page of the size last read holds the bytes last read (see scan); a page found
+        so gets its new mtime (and, no longer racy, the time it was compared)."""
+        size, mtime, seen = old[0], old[1], old[2] or 0
+        if st.st_mtime_ns == mtime and mtime < seen - RACY_NS and not moved:
+            return True
+        row = self.store.db.execute("SELECT digest FROM sources WHERE path=?", (key,)).fetchone()
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return False  # (the read names the reason)
+        if row is None or row[0] is None or page_digest(data) != row[0]:
+            return False
+        self.store.db.execute("UPDATE sources SET mtime_ns=?, seen_ns=? WHERE path=?", (st.st_mtime_ns, now, key))
+        self.touched += 1
+        return True
 
     def _changed_pages(self) -> Optional[set]:
         """The page keys of o.changed, when the scan may look at only those: nothing is made afresh
@@ -440,20 +550,29 @@ class Build:
 
     def _tasks(self, todo: list):
         """(key, display, bytes, context) per page to read; bytes None and the reason instead of
-        the context for a file that cannot be read or is over the limits (site.yaml)."""
+        the context for a file that cannot be read or is over the limits (site.yaml). What was
+        read is kept in self.read_at: the size and mtime stated before the bytes were read, the
+        clock then, and the bytes' digest (a save at any moment after it is seen by the next scan)."""
         max_mb, max_lines = self.config.max_page_mb, self.config.max_page_lines
         for key, path in todo:
             display = display_path(path)
             try:
-                size = path.stat().st_size
+                seen = time.time_ns()
+                st = path.stat()
+                size = st.st_size
                 if size > max_mb * 1_000_000:
                     yield key, display, None, SiteError(display, f"is {size / 1e6:.1f} MB; a page may be at most {max_mb} MB "
                                                                  "(max_page_mb in site.yaml)")
                     continue
                 data = path.read_bytes()
+            except FileNotFoundError:
+                self.vanished.add(key)  # (deleted since the scan: as if it had been gone then)
+                yield key, display, None, "deleted while the build ran"
+                continue
             except OSError as exc:
                 yield key, display, None, exc.strerror
                 continue
+            self.read_at[key] = (st.st_size, st.st_mtime_ns, seen, page_digest(data))
             lines = data.count(b"\n") + 1
             if lines > max_lines:
                 yield key, display, None, SiteError(display, f"has {lines:,} lines; a page may have at most {max_lines:,} "
@@ -466,6 +585,9 @@ class Build:
         db = self.store.db
         pages, keys = [], []
         for key, page, exc in batch:
+            if key in self.vanished:
+                self._drop_source(key)
+                continue
             if exc is not None:
                 self._fail(key, exc)
                 continue
@@ -478,18 +600,17 @@ class Build:
                 self._drop_source(key)
                 continue
             old_warnings = self._forget_source(key)
-            path = self.o.content / key
-            st = path.stat()
-            images = media_stage.sources_of(page) if not page.draft else []
+            size, mtime, seen, digest = self.read_at.pop(key)
+            images = self.media.sources_of(page) if not page.draft else []
             for img in images:
                 self.store.add_counts({f"media:{img[3]}": 1})
             warnings = [[w.kind, w.message, w.line] for w in page.warnings]
             text = json.dumps(warnings, ensure_ascii=False)
             self.warnings_changed |= text != old_warnings
             self.read_warnings.extend((self._display(key), w) for w in page.warnings)
-            db.execute("INSERT INTO sources (path, size, mtime_ns, record, images, warnings, draft) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (key, st.st_size, st.st_mtime_ns, pack(page), json.dumps(images, ensure_ascii=False),
-                        text, int(page.draft)))
+            db.execute("INSERT INTO sources (path, size, mtime_ns, seen_ns, digest, record, images, warnings, draft) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (key, size, mtime, seen, digest, pack(page), json.dumps(images, ensure_ascii=False), text, int(page.draft)))
             if page.draft:
                 self.reduce_step.remove(key)
             else:
@@ -552,10 +673,15 @@ class Build:
     def _publish(self, dirty: structure.Dirty) -> BuildResult:
         o = self.o
         db = self.store.db
-        published = not dirty.everything and self.store.get("out") == str(o.out.resolve()) and \
-            self.store.get("out_identity") == publish.identity(o.out) and publish.identity(o.out) is not None
+        # (the folder's marker holds the fold of what it publishes: equal to the store's, it holds
+        # the site the store describes, wherever it is; a CI cache restores both elsewhere)
+        same_out = publish.identity(o.out) is not None and publish.identity(o.out) == self.store.get("out_identity")
+        published = not dirty.everything and same_out
         if not published:
             dirty.everything = True
+        # --changes after a full build: every file, and what the old site had that it has not
+        # (unknown when the store did not publish this folder: then the list says "whole")
+        old_paths = {p for (p,) in db.execute("SELECT path FROM outputs")} if o.changes and dirty.everything and same_out else None
         staging = publish.staging_dir(o.out)
         try:
             setup = render.Setup(str(self.store.path), self.config, tuple(self.taxonomy.themes),
@@ -591,7 +717,11 @@ class Build:
                 t = time.perf_counter()
                 parent.writer.flush()
                 years = ledger.sitemap_years()
-                deletes = ledger.record(dirty.everything)
+                # the files of photos no page shows any more (their groups, rendered to nothing)
+                gone_media = [k[6:] for (k,) in db.execute("SELECT key FROM counts WHERE key GLOB 'media:*' AND n <= 0")]
+                ledger.add_groups(f"img:{key}" for key in gone_media)
+                fold = 0 if dirty.everything else int(self.store.get("out_identity"), 16)
+                deletes, fold = ledger.record(dirty.everything, fold)
                 from . import feeds
 
                 years |= {y for p, y in deletes if y is not None and p.endswith("index.html")}
@@ -607,26 +737,27 @@ class Build:
                     feeds.sitemaps(parent, db, None if dirty.everything else years | owed)
                     self.store.set("sitemaps_pending", None)
                 parent.writer.flush()
-                deletes += ledger.record(False)
+                more, fold = ledger.record(False, fold)
+                deletes += more
                 n_written += ledger.count_written()
                 written += ledger.written()
                 ledger.clear()
                 self.store.set("pending", None)
                 self.store.set("render_salt", self.render_salt)
                 self.store.set("search_salt", self.search_salt)
-                self.store.set("out", str(o.out.resolve()))
-                gone_media = [k[6:] for (k,) in db.execute("SELECT key FROM counts WHERE key GLOB 'media:*' AND n <= 0")]
                 db.execute("DELETE FROM counts WHERE key GLOB 'media:*' AND n <= 0")
+                ident = f"{fold:016x}"
                 if dirty.everything:
+                    publish.mark(staging, ident)
                     self.hook("commit")
                     publish.swap_in(staging, o.out)
-                    self.store.set("out_identity", publish.identity(o.out))
+                    self.store.set("out_identity", ident)
                     db.execute(publish.JOURNAL)
                     db.execute("DELETE FROM journal")
                     self.store.commit()
                 else:
-                    publish.write_journal(db, staging, sorted(set(written)), sorted(p for p, _ in deletes))
-                    self.store.set("out_identity", publish.identity(o.out))
+                    publish.write_journal(db, staging, sorted(set(written)), sorted(p for p, _ in deletes), ident)
+                    self.store.set("out_identity", ident)
                     self.store.commit()
                     self.store.begin()
                     publish.carry_out(db, o.out, self.hook)
@@ -634,6 +765,12 @@ class Build:
             except BaseException:
                 self.store.rollback()
                 raise
+            if o.changes:
+                if dirty.everything:
+                    now = [p for (p,) in db.execute("SELECT path FROM outputs ORDER BY path")]
+                    write_changes(o.changes, now, sorted(old_paths - set(now)) if old_paths is not None else [], old_paths is None)
+                else:
+                    write_changes(o.changes, sorted(set(written)), sorted(p for p, _ in deletes), False)
             self.timings["commit"] = time.perf_counter() - t
         except OSError as exc:
             shutil.rmtree(staging, ignore_errors=True)
@@ -694,19 +831,6 @@ class Build:
 def _render_chunk(args) -> tuple[list, int]:
     setup, tasks = args
     return render.run_tasks(setup, tasks)
-
-
-def _images_unchanged(images: Optional[str]) -> bool:
-    if not images or images == "[]":
-        return True
-    for path, size, mtime, _ in json.loads(images):
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        if st.st_size != size or st.st_mtime_ns != mtime:
-            return False
-    return True
 
 
 def _progress(total: int):

@@ -134,6 +134,7 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         cache=None if getattr(args, "no_cache", False) else (Path(args.cache_dir) if getattr(args, "cache_dir", None) else root / DEFAULT_CACHE),
         project=root,
         report=Path(args.report) if getattr(args, "report", None) else None,
+        changes=Path(args.changes) if getattr(args, "changes", None) else None,
         jobs=getattr(args, "jobs", 0) or 0,
         executor=getattr(args, "executor", None),
     )
@@ -212,6 +213,7 @@ def _add_build_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", dest="no_cache", action="store_true", help="ignore the page cache (a cold build)")
     p.add_argument("--cache-dir", dest="cache_dir", help=f"page cache folder (default: ./{DEFAULT_CACHE})")
     p.add_argument("--report", help="editorial report file (default: <out>-report.txt beside the output folder)")
+    p.add_argument("--changes", metavar="FILE", help="write the list of files this build wrote (+ PATH) and removed (- PATH), for a deploy that copies only those")
     p.add_argument("--jobs", type=_positive, help="worker processes for reading and rendering (default: one per core)")
     p.add_argument("--executor", help="read pages on a Dask cluster: dask://HOST:PORT (needs the [dask] extra)")
     p.add_argument("--templates", help=argparse.SUPPRESS)

@@ -29,6 +29,7 @@ from .errors import SiteError
 WIDTHS = (480, 720, 1080, 1600)
 SCAN_WIDTHS = (800, 1600, 2400)
 MAX_PIXELS = 50_000_000
+WEBP_MAX = 16383  # pixels a side (libwebp's limit)
 FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 FORMAT = "media 3: webp q72 m2, jpeg q78 progressive, lanczos chained"  # how derivatives are made: part of their names
 JPEG_QUALITY = 78
@@ -102,7 +103,8 @@ class Media:
         self.content, self.cache = Path(content), Path(cache)
         self.cache.mkdir(parents=True, exist_ok=True)
         self.db = db  # the build store, which keeps each source's size, mtime and digest (table media)
-        self.memo: dict = {}
+        self.memo: dict = {}  # path in content/ → [size, mtime_ns, sha256] as read by this build
+        self._root: Optional[Path] = None
         self.encoded: list[str] = []  # sources encoded by this build, by name (the rest came from the cache)
         self.images = 0  # distinct images the pages name
 
@@ -161,17 +163,36 @@ class Media:
 
     def _job(self, page, src: str, widths: tuple, line, what: str) -> Job:
         path = resolve(page.path, src, self.content, (page.path, line, what))
-        st = path.stat()
-        known = self.memo.get(str(path))
+        rel = self._rel(path)
+        st = path.stat()  # (before the bytes are read: a save after it changes the mtime the next scan sees)
+        known = self.memo.get(rel)
         if known is None and self.db is not None:
-            row = self.db.execute("SELECT size, mtime_ns, digest FROM media WHERE path=?", (str(path),)).fetchone()
+            row = self.db.execute("SELECT size, mtime_ns, digest FROM media WHERE path=?", (rel,)).fetchone()
             known = list(row) if row else None
         if known and known[0] == st.st_size and known[1] == st.st_mtime_ns:
             digest = known[2]
         else:
             digest = hashlib.sha256(read(Job(path, src, widths, (page.path, line, what)))).hexdigest()
-        self.memo[str(path)] = [st.st_size, st.st_mtime_ns, digest]
+        self.memo[rel] = [st.st_size, st.st_mtime_ns, digest]
         return Job(path, src, widths, (page.path, line, what), digest, cache_key(digest, widths))
+
+    def _rel(self, path: Path) -> str:
+        """How the store names an image: its path in content/ (resolve() keeps it inside), so a site
+        folder moved or checked out elsewhere keeps what it knows of its photos."""
+        if self._root is None:
+            self._root = self.content.resolve()
+        return Path(path).relative_to(self._root).as_posix()
+
+    def sources_of(self, page) -> list:
+        """[[path in content/, size, mtime_ns, cache key], …] of the images a prepared page shows,
+        with the size and mtime stated before their bytes were read: a rebuild reads the page again
+        when one of them changed."""
+        out = []
+        for img, path in _paths(page):
+            rel = self._rel(path)
+            known = self.memo.get(rel)
+            out.append([rel, known[0], known[1], img.key] if known else [rel, -1, -1, img.key])
+        return out
 
     def _cached(self, job: Job) -> Optional[Image]:
         folder = self.cache / job.key[:2] / job.key
@@ -232,17 +253,33 @@ def images_of(pages) -> list:
     return found
 
 
-def sources_of(page) -> list:
-    """[[source path, size, mtime_ns, cache key], …] of the images a prepared page shows: a rebuild
-    reads the page again when one of them changed."""
-    out = []
-    for img, path in _paths(page):
+def check_sources(images: list, root: Path, db) -> Optional[bool]:
+    """Whether a page's images (Media.sources_of, as the store keeps them) are as they were read:
+    True as they were, False changed (the page is read again), None as they were with a new mtime
+    (a checkout): their bytes hashed and found equal, `images` and the media table then carry the
+    new mtimes. Trusts content, not clocks."""
+    touched = False
+    for img in images:
+        rel, size, mtime = img[0], img[1], img[2]
         try:
-            st = os.stat(path)
-            out.append([str(path), st.st_size, st.st_mtime_ns, img.key])
+            st = os.stat(os.path.join(root, rel))
         except OSError:
-            out.append([str(path), -1, -1, img.key])
-    return out
+            return False
+        if st.st_size != size:
+            return False
+        if st.st_mtime_ns == mtime:
+            continue
+        row = db.execute("SELECT digest FROM media WHERE path=?", (rel,)).fetchone()
+        try:
+            same = row is not None and hashlib.sha256(Path(root, rel).read_bytes()).hexdigest() == row[0]
+        except OSError:
+            return False
+        if not same:
+            return False
+        db.execute("UPDATE media SET size=?, mtime_ns=? WHERE path=?", (st.st_size, st.st_mtime_ns, rel))
+        img[2] = st.st_mtime_ns
+        touched = True
+    return None if touched else True
 
 
 def _paths(page):
@@ -319,6 +356,10 @@ def derive(data: bytes, name: str, widths: tuple, stem: str, where: tuple) -> tu
     if w * h > MAX_PIXELS:
         raise SiteError(display, f"{what} '{name}' has {w} × {h} = {w * h / 1e6:.0f} megapixels; at most {MAX_PIXELS // 1_000_000} are read", line)
     width, height = _oriented(data, w, h)
+    widest = min(width, WEBP_MAX * width // height)  # (a WebP image has at most WEBP_MAX pixels a side)
+    if widest < 1:
+        raise SiteError(display, f"{what} '{name}' is {width} × {height} pixels: too narrow to show "
+                                 f"(at most {WEBP_MAX:,} times as tall as wide); crop or split it", line)
     try:
         img = PILImage.open(io.BytesIO(data))
         if fmt == "JPEG":  # decode a large JPEG at a reduced scale (1/2, 1/4, 1/8 of its size): much faster
@@ -336,7 +377,7 @@ def derive(data: bytes, name: str, widths: tuple, stem: str, where: tuple) -> tu
         flat.paste(img, mask=img.getchannel("A"))
     else:
         flat = img
-    targets = sorted(set([x for x in widths if x < width] + [min(width, widths[-1])]))
+    targets = sorted(set([x for x in widths if x < widest] + [min(widest, widths[-1])]))
     sizes, files = [], {}
     # largest first, each made from the one before it: a resize costs what its source weighs
     for target in reversed(targets):
@@ -363,14 +404,3 @@ def _oriented(data: bytes, w: int, h: int) -> tuple[int, int]:
     except Exception:
         orientation = 1
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-
-
-def publish(images: list, cache: Path, writer) -> None:
-    """Put the derivatives of `images` into the site, each once, linked from the cache; their names
-    are content hashes, so an unchanged one is kept as it is."""
-    seen = set()
-    for img in images:
-        for rel in img.files():
-            if rel not in seen:
-                seen.add(rel)
-                writer.link("media", rel, rel, os.path.join(cache, img.key[:2], img.key, os.path.basename(rel)))

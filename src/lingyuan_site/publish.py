@@ -97,19 +97,19 @@ class Writer:
         self.records.append((None, None, group, None, None))
         self._maybe_flush()
 
-    def link(self, kind: str, path: str, key, source: str, group: str = "", year: Optional[int] = None) -> None:
-        """Put the file `source` at `path`: hard-linked, so a large file made once (a photo's
-        derivative in the build cache) is neither copied nor stored twice; copied across file
-        systems."""
+    def copy(self, kind: str, path: str, key, source: str, group: str = "", year: Optional[int] = None) -> None:
+        """Put a copy of the file `source` at `path` (a photo's derivative in the build cache). A
+        copy, never a hard link: a published file edited in place must not change the cache, and
+        so the next site. Two tasks may copy the same file (a photo two pages show): each writes
+        its own temporary file and renames it into place."""
         digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
         self.records.append((path, digest, group, year, None))
         if self.previous is not None and self.previous(path) == digest:
             return
         target = self._target(path)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
+        tmp = f"{target}.{os.getpid()}.tmp"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
         self.written.append(path)
         self._maybe_flush()
 
@@ -169,21 +169,31 @@ class Ledger:
         """Groups rendered, whether or not they wrote a file (one that wrote none loses its files)."""
         self._run(lambda: self.db.executemany("INSERT OR IGNORE INTO staged_groups VALUES (?)", ((g,) for g in groups)))
 
-    def record(self, everything: bool) -> list[tuple]:
+    def record(self, everything: bool, fold: int = 0) -> tuple[list[tuple], int]:
         """The staged files into the outputs table; returns the files to delete (the ones a group it
-        rendered no longer has), with their years. `everything`: the staged files are the whole site."""
+        rendered no longer has), with their years, and the new fold of the outputs table (see
+        fold_row: `fold` is the old one). `everything`: the staged files are the whole site."""
         db = self.db
         deletes = []
         if everything:
             db.execute("DELETE FROM outputs")
+            fold = 0
+            changed = db.execute("SELECT path, digest, NULL FROM staged")
         else:
-            deletes = db.execute("SELECT path, year FROM outputs WHERE grp IN (SELECT grp FROM staged_groups) "
-                                 "AND path NOT IN (SELECT path FROM staged) ORDER BY path").fetchall()
+            gone = db.execute("SELECT path, year, digest FROM outputs WHERE grp IN (SELECT grp FROM staged_groups) "
+                              "AND path NOT IN (SELECT path FROM staged) ORDER BY path").fetchall()
+            deletes = [(p, y) for p, y, _ in gone]
+            for path, _, digest in gone:
+                fold ^= fold_row(path, digest)
             for i in range(0, len(deletes), 500):
                 part = [p for p, _ in deletes[i : i + 500]]
                 db.execute(f"DELETE FROM outputs WHERE path IN ({','.join('?' * len(part))})", part)
+            changed = db.execute("SELECT s.path, s.digest, o.digest FROM staged s LEFT JOIN outputs o ON o.path = s.path "
+                                 "WHERE o.digest IS NOT s.digest")
+        for path, new, old in changed.fetchall():
+            fold ^= fold_row(path, new) ^ (fold_row(path, old) if old is not None else 0)
         db.execute("INSERT OR REPLACE INTO outputs SELECT path, digest, grp, year, lastmod FROM staged")
-        return deletes
+        return deletes, fold
 
     def written(self) -> list[str]:
         return [p for (p,) in self.db.execute("SELECT path FROM staged WHERE written ORDER BY path")]
@@ -256,26 +266,64 @@ def swap_in(staging: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def fold_row(path: str, digest: bytes) -> int:
+    """A file's part in the fold of the outputs table: the XOR of every (path, digest)'s hash,
+    kept up to date by each commit from the files it changes alone. Two stores that publish the
+    same files have the same fold, whatever builds made them: it is the id in the marker."""
+    return int.from_bytes(hashlib.blake2b(path.encode("utf-8") + b"\0" + digest, digest_size=8).digest(), "big")
+
+
+MARKER = ".lingyuan-site"  # in every output folder: what made it, and which publication it holds
+
+
 def identity(out: Path) -> Optional[str]:
-    """Which folder `out` is (device and inode): a rebuild updates the site in place only when it
-    is the folder the last build published."""
+    """Which publication the folder `out` holds: the id in its marker (the fold of what it
+    publishes, see fold_row). A rebuild updates the site in place only when it is the one the
+    store last published: an output folder carried between machines with its store (a CI cache)
+    is updated in place, and one restored from an older copy is made afresh."""
     try:
-        st = os.stat(out)
-    except OSError:
+        text = (Path(out) / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
-    return f"{st.st_dev}:{st.st_ino}"
+    words = text.split()
+    return words[1] if len(words) == 2 and words[0] == "lingyuan-site" else None
+
+
+def mark(folder: Path, ident: str) -> None:
+    """Write the marker (whole or not at all)."""
+    tmp = Path(folder) / f"{MARKER}.tmp"
+    tmp.write_text(f"lingyuan-site {ident}\n", encoding="utf-8")
+    os.replace(tmp, Path(folder) / MARKER)
+
+
+def ours(out: Path) -> bool:
+    """Whether a build may replace the folder `out`: it is not there, is empty, or holds a site
+    this tool made (its marker). A build deletes only what it made."""
+    out = Path(out)
+    if not out.exists():
+        return True  # (or cannot be made: the build says so when it tries)
+    if not out.is_dir():
+        return False
+    try:
+        with os.scandir(out) as it:
+            empty = next(it, None) is None
+    except OSError:
+        return True  # (unreadable: writing fails with its own message)
+    return empty or (out / MARKER).is_file()
 
 
 JOURNAL = """CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, op TEXT, path TEXT)"""
 
 
-def write_journal(db, staging: Path, moves: list[str], deletes: list[str]) -> None:
-    """Record a rebuild's commit in the store (inside the caller's transaction)."""
+def write_journal(db, staging: Path, moves: list[str], deletes: list[str], ident: str) -> None:
+    """Record a rebuild's commit in the store (inside the caller's transaction); the marker's new
+    id is written last."""
     db.execute(JOURNAL)
     db.execute("DELETE FROM journal")
     db.execute("INSERT INTO journal (op, path) VALUES ('staging', ?)", (str(staging),))
     db.executemany("INSERT INTO journal (op, path) VALUES ('move', ?)", [(p,) for p in moves])
     db.executemany("INSERT INTO journal (op, path) VALUES ('delete', ?)", [(p,) for p in deletes])
+    db.execute("INSERT INTO journal (op, path) VALUES ('mark', ?)", (ident,))
 
 
 def carry_out(db, out: Path, hook: Optional[Callable[[str], None]] = None) -> bool:
@@ -305,6 +353,8 @@ def carry_out(db, out: Path, hook: Optional[Callable[[str], None]] = None) -> bo
             except IsADirectoryError:
                 shutil.rmtree(out / path, ignore_errors=True)
             folders.add(os.path.dirname(path))
+        elif op == "mark":
+            mark(out, path)
     for folder in sorted(folders, key=lambda f: -f.count("/")):
         _remove_empty(out, folder)
     shutil.rmtree(staging, ignore_errors=True)
@@ -322,11 +372,16 @@ def _remove_empty(out: Path, folder: str) -> None:
 
 
 class Lock:
-    """One build at a time per output folder (an advisory lock beside it); a second one waits."""
+    """One build at a time per output folder (an advisory lock beside it) and per build store (a
+    lock file in the cache folder); a second one waits."""
 
-    def __init__(self, out: Path):
-        self.path = out.parent / f".{out.name}.lock"
+    def __init__(self, path: Path):
+        self.path = Path(path)
         self.fh = None
+
+    @classmethod
+    def beside(cls, out: Path) -> "Lock":
+        return cls(out.parent / f".{out.name}.lock")
 
     def __enter__(self):
         import fcntl
@@ -339,5 +394,7 @@ class Lock:
     def __exit__(self, *exc):
         import fcntl
 
-        fcntl.flock(self.fh, fcntl.LOCK_UN)
-        self.fh.close()
+        if self.fh is not None:
+            fcntl.flock(self.fh, fcntl.LOCK_UN)
+            self.fh.close()
+            self.fh = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -143,6 +144,28 @@ class Renderer:
             return tpl.render(**context)
         except TemplateError as exc:
             raise SiteError(f"templates/{template}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
+        except RecursionError as exc:
+            # (the template that recurs: the one of the templates folders that most of the frames are in)
+            frames = self._template_frames(exc)
+            name = Counter(f[0] for f in frames).most_common(1)[0][0] if frames else template
+            raise SiteError(f"templates/{name}", "template error: it includes or extends itself, or nests too deeply") from None
+        except Exception as exc:  # (a template's own expression failed: 1 / 0, a call on a missing value …)
+            name, line = (self._template_frames(exc) or [(template, None)])[-1]
+            raise SiteError(f"templates/{name}", f"template error: {type(exc).__name__}: {exc}", line) from None
+
+    def _template_frames(self, exc: BaseException) -> list[tuple[str, int]]:
+        """The template files and lines `exc` passed through, outermost first (Jinja's tracebacks
+        name them), each as the site names it: relative to its templates folder."""
+        found = []
+        folders = [Path(d).resolve() for d in self.setup.templates]
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = Path(tb.tb_frame.f_code.co_filename)
+            folder = next((f for f in folders if f in filename.parents), None)
+            if folder is not None:
+                found.append((filename.relative_to(folder).as_posix(), tb.tb_lineno))
+            tb = tb.tb_next
+        return found
 
     # -- tasks -------------------------------------------------------------------
     def run(self, task: tuple) -> None:
@@ -160,7 +183,7 @@ class Renderer:
             self.page(row.url, "page.html", self.views.page(path), f"page:{path}", row.date.year, row.date.iso)
 
     def task_media(self, path: str) -> None:
-        """A page's photos and scan, linked from the media cache."""
+        """A page's photos and scan, copied from the media cache."""
         from . import media
 
         if self.data.page(path) is None or not self.setup.media_cache:
@@ -169,7 +192,9 @@ class Renderer:
         for img in media.images_of([rec]):
             for rel in img.files():
                 source = Path(self.setup.media_cache) / img.key[:2] / img.key / Path(rel).name
-                self.writer.link("media", rel, rel, str(source), f"media:{path}")
+                # (grouped by image, not by page: two pages may show one photo, and its files go
+                # when no page shows it any more; see Build._publish)
+                self.writer.copy("media", rel, rel, str(source), f"img:{img.key}")
 
     def task_year(self, year: int) -> None:
         data, views = self.data, self.views

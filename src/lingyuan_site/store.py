@@ -40,12 +40,19 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
 -- (the record last: SQLite reads a row's columns in order, and a column after a large blob costs a
 -- walk of its overflow pages, which made a scan of the sizes and images read every record)
 CREATE TABLE IF NOT EXISTS sources (
-    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest BLOB,
-    images TEXT,  -- JSON [[path, size, mtime_ns, cache key], …] of the images the page shows
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+    seen_ns INTEGER,  -- the clock when the file was stated before reading (a save in the same tick is 'racy')
+    digest BLOB,  -- of the bytes read: a page whose mtime alone changed (a checkout) is not read again
+    images TEXT,  -- JSON [[path in content/, size, mtime_ns, cache key], …] of the images the page shows
     warnings TEXT,  -- JSON [[kind, message, line], …]
     draft INTEGER,
     record BLOB
 );
+-- what the scan compares (every page's size, mtime, images) and what the report counts (the
+-- warnings), apart from the records: a table row holding a record fills a page of its own, so a
+-- scan of the table read a page per source page (a covering index reads a few hundred in all)
+CREATE INDEX IF NOT EXISTS sources_scan ON sources(path, size, mtime_ns, seen_ns, images, draft);
+CREATE INDEX IF NOT EXISTS sources_warned ON sources(path, warnings) WHERE warnings <> '[]';
 -- the published site
 CREATE TABLE IF NOT EXISTS pages (
     path TEXT PRIMARY KEY, ord TEXT UNIQUE NOT NULL, slug TEXT NOT NULL, url TEXT NOT NULL,
@@ -85,7 +92,7 @@ CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWI
 -- (JSON) and the shards its postings are in, each with a hash of the story's postings there
 CREATE TABLE IF NOT EXISTS search (key TEXT PRIMARY KEY, ref INTEGER, block INTEGER, lengths TEXT, shards BLOB);
 CREATE INDEX IF NOT EXISTS search_block ON search(block, ref);
--- image sources as last read (size, mtime, digest): a photo is hashed again only when it changed
+-- image sources as last read (path in content/, size, mtime, digest): a photo is hashed again only when it changed
 CREATE TABLE IF NOT EXISTS media (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
 -- pypinyin slugs of titles
 CREATE TABLE IF NOT EXISTS slugs (text TEXT, parts INTEGER, slug TEXT, PRIMARY KEY (text, parts)) WITHOUT ROWID;
@@ -212,7 +219,8 @@ class Store:
     def add_counts(self, deltas: dict) -> None:
         self.db.executemany("INSERT INTO counts VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET n = n + excluded.n",
                             [(k, v) for k, v in deltas.items() if v])
-        self.db.execute("DELETE FROM counts WHERE n = 0")
+        # (an image's count at zero is kept until the commit: it says that its files go, see Build._publish)
+        self.db.execute("DELETE FROM counts WHERE n = 0 AND key NOT GLOB 'media:*'")
 
     # -- transactions ------------------------------------------------------------
     def begin(self) -> None:
