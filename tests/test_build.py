@@ -61,6 +61,9 @@ CASES = [
     ("themes.md", "---\ndate: 2022\nthemes: urban\n---\n正文。\n", "front matter 'themes' must be a list of theme slugs", 3),
     # issue 38: YAML keeps the last of two keys silently (the page was filed under the second date)
     ("twodates.md", "---\ndate: 2022-04\ntitle: 第2版\ndate: 2023-05\n---\n正文。\n", "front matter is not valid YAML ('date' is given twice; keep one)", 4),
+    # issue 38: 200,000 areas rectangles took a minute to refuse
+    ("bigfront.md", "---\ndate: 2022-04\nnote: " + "长" * 100_001 + "\n---\n正文。\n",
+     "front matter has 100,021 characters; at most 100,000 (the page's text goes below the second '---')", 2),
     # issue 38: a photo line above a headline became the next story's kicker, whatever it named
     ("notimage.md", "---\ndate: 2022-04\n---\n## 标题\n\n**本报讯** 正文。\n\n![说明](../../etc/passwd)\n\n## 第二条\n\n**本报讯** 正文。\n",
      "photo '../../etc/passwd' is outside the content folder", 8),

@@ -353,3 +353,34 @@ def test_inspect_explain_names_the_rule_for_each_block():
         ["6", "title_line", "凌源市：加压奋进当好朝阳振兴先锋队"], ["8", "byline", "本报记者 张旭"],
         ["10", "slogan", "聚焦高质量聚力项目年"], ["15", "data_box", "数说2021"]]
     assert ["44", "section_heading", "挂图作战 全力跑出项目建设新速度"] in [line.split(None, 2) for line in lines]
+
+
+def test_a_page_of_copies_of_one_page_moves_each_paragraph_at_most_once():
+    """Issue 38: a seed page repeated to 5 MB took over 10 minutes: every mid-sentence break
+    compared its paragraph with every story of the page, and text moved to a story was moved on
+    from it, a growing block pushed from copy to copy. Now moved text stays, so the moves are
+    bounded by the paragraphs, and the page keeps every character (conservation)."""
+    from conftest import assert_conserved
+    from lingyuan_site import parse as parse_module
+    from lingyuan_site.load import load_text
+
+    text = (ROOT / "content" / "2021-06-sijie-sanyin.md").read_text(encoding="utf-8")
+    head, body = text.split("\n---\n", 1)
+    moved = []
+    real = parse_module.PageParser._move
+
+    def counting(self, paras, start, own, target):
+        before = len(paras)
+        real(self, paras, start, own, target)
+        moved.append(before - len(paras))
+
+    parse_module.PageParser._move = counting
+    try:
+        page = parse_module.parse_page(load_text(head + "\n---\n" + (body + "\n") * 60, "copies.md"))
+    finally:
+        parse_module.PageParser._move = real
+    one = parse_module.parse_page(load_text(text, "one.md"))
+    assert len(page.stories) == 60 * len(one.stories)
+    # the copies' interleaved briefs are each put right once (4 or 5 paragraphs), never a growing block
+    assert len(moved) >= 60 and max(moved) == 5 and sum(moved) <= sum(len(s.paragraphs) for s in page.stories)
+    assert_conserved(page)

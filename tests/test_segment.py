@@ -68,3 +68,25 @@ def test_general_idf_is_jieba_analyses_table():
     assert weights["凌源"] > weights["乡村"] > weights["的"]  # the rarer the word, the higher its idf
     idf.weights(loader.idf_freq)
     assert idf.table == loader.idf_freq
+
+
+def test_a_run_without_punctuation_reaches_jieba_in_pieces_and_printed_text_whole(stock):
+    """Issue 38: jieba's HMM costs the square of a run's length (a 100,000-character headline took
+    minutes). A run over LONG_RUN characters goes to jieba in pieces of LONG_RUN; text with
+    punctuation, as printed text has, is cut exactly as jieba cuts it."""
+    seen = []
+
+    class Recording:
+        FREQ = stock.FREQ
+
+        def lcut(self, text):
+            seen.append(len(text))
+            return stock.lcut(text)
+
+    words, _ = segment.analyze("凌" * 1000 + "，凌源市新建口袋公园。" + "源" * 300, Recording())
+    assert max(seen) == segment.LONG_RUN and "".join(words) == "凌" * 1000 + "，凌源市新建口袋公园。" + "源" * 300
+    text = (CONTENT / "2021-06-sijie-sanyin.md").read_text(encoding="utf-8")
+    seen.clear()
+    words = segment.analyze(text, Recording())[0]
+    assert seen == [len(text)]  # (one piece: the seed page has no run over LONG_RUN)
+    assert [w for w in words if w != segment.SEPARATOR] == [w for w in stock.lcut(text) if w.strip()]

@@ -15,6 +15,7 @@ from .yamlfile import parse_yaml
 from .model import SLUG_RE, PageDate
 
 FRONT_MATTER_KEYS = {"date", "title", "source", "page", "slug", "draft", "themes", "keywords", "scan", "areas"}
+MAX_FRONT_MATTER = 100_000  # characters: 1,000 areas rectangles with their titles need a third of it
 MAX_AREAS = 1000  # rectangles on one scan: a printed page has a few dozen stories (200,000 made a 15 MB page view)
 DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -95,6 +96,10 @@ def split_front_matter(text: str, path: str) -> tuple[dict[str, Any], list[str],
     else:
         raise SiteError(path, "front matter is not closed: add a line '---' after it", 1)
     block = "\n".join(lines[1:end])
+    if len(block) > MAX_FRONT_MATTER:
+        # (PyYAML reads about 60 KB a second: 200,000 areas rectangles took a minute to refuse)
+        raise SiteError(path, f"front matter has {len(block):,} characters; at most {MAX_FRONT_MATTER:,} "
+                              "(the page's text goes below the second '---')", 2)
     meta = parse_yaml(block, path, _Loader, first_line=2, what="front matter is not valid YAML") if block.strip() else {}
     if meta is None:
         meta = {}
