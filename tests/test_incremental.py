@@ -94,7 +94,10 @@ def test_rebuilds_after_random_edits_equal_cold_builds(archive, tmp_path, seed):
         build_into(content, cold_out, None)
         assert digest(site) == digest(cold_out), edits
         # only the edited pages were read again; most files were kept
-        assert warm.cache["misses"] <= len(edits) and warm.cache["written"] < len(first.files) / 2, (edits, warm.cache)
+        # (a bound of 60 %, not half: documents in blocks took one file a story out of the site,
+        # a third of it, and the files an edit writes stayed as many or fewer: 191 of 382 now
+        # for a redate that wrote 214 of 510)
+        assert warm.cache["misses"] <= len(edits) and warm.cache["written"] < 0.6 * len(first.files), (edits, warm.cache)
         shutil.rmtree(cold_out)
 
 

@@ -145,11 +145,9 @@ def test_lead_photo_is_a_thumbnail_in_lists_home_and_search(photo_site):
     assert f'<picture class="thumb"><source type="image/webp" srcset="../../{small.webp}"><img src="../../{small.jpeg}" width="480" height="720" alt="白鹭在大凌河湿地浅滩觅食。" loading="lazy" decoding="async"></picture>' in theme
     home = (out / "index.html").read_text(encoding="utf-8")
     assert '<figure class="front-photo">' in home and 'loading="lazy"' not in home.split('<figure class="front-photo">')[1].split("</figure>")[0]
-    docs = out / "search" / "docs"
     from lingyuan_site import search
 
-    found = [search.unpack(p.read_bytes()) for p in docs.glob("*.bin")]
-    doc = next(d for d in found if d["title"] == "凌河湿地迎来候鸟季")
+    doc = next(d for d in search.read_docs(out).values() if d["title"] == "凌河湿地迎来候鸟季")
     assert doc["thumb"] == {"webp": small.webp, "jpeg": small.jpeg, "w": 480, "h": 720}
 
 

@@ -33,7 +33,7 @@ def read_index(out):
     folder = out / "search" / "index"
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     parts = [search.unpack((folder / f"{k}.bin").read_bytes()) for k in range(shard_count(meta))]
-    docs = {int(p.stem): search.unpack(p.read_bytes()) for p in (out / "search" / "docs").glob("*.bin")}
+    docs = search.read_docs(out)
     lengths: dict = {}
     for f, (name, _) in enumerate(search.FIELDS):
         for path in (out / "search" / "lengths" / name).glob("*.bin"):

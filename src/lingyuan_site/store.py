@@ -92,6 +92,8 @@ CREATE TABLE IF NOT EXISTS counts (key TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWI
 -- (JSON) and the shards its postings are in, each with a hash of the story's postings there
 CREATE TABLE IF NOT EXISTS search (key TEXT PRIMARY KEY, ref INTEGER, block INTEGER, lengths TEXT, shards BLOB);
 CREATE INDEX IF NOT EXISTS search_block ON search(block, ref);
+-- a search index written afresh: each story's document, by its block of documents, until the blocks are written
+CREATE TABLE IF NOT EXISTS docs_staging (block INTEGER, ref INTEGER, doc BLOB);
 -- image sources as last read (path in content/, size, mtime, digest): a photo is hashed again only when it changed
 CREATE TABLE IF NOT EXISTS media (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
 -- pypinyin slugs of titles

@@ -25,7 +25,7 @@
 
   var meta = null, foldMap = null, avg = null, shards = {}, index = null, indexKey = "";
   var lengths = {}, blocks = {};  // story number → its field lengths (those loaded); the files of them loaded
-  var docs = {};
+  var docs = {}, docBlocks = {};  // story number → its document (those loaded); block → the promise of its file
 
   function getJSON(path) {
     return fetch(base + path).then(function (r) {
@@ -161,7 +161,7 @@
   }
 
   /* the field lengths that postings of the given stories need: the files of their blocks for
-   * those fields (search/shards.py, format 6), each fetched once. `need` holds field * blocks + block. */
+   * those fields (search/shards.py, format 6 and on), each fetched once. `need` holds field * blocks + block. */
   function ensureLengths(need) {
     var wanted = [];
     need.forEach(function (fb) { if (!blocks[fb]) wanted.push(fb); });
@@ -334,9 +334,18 @@
     return kept;
   }
 
+  /* search/shards.py doc_block: the block of documents a story number is in */
+  function docBlock(ref) { return (Math.imul(ref >>> 0, 2654435761 | 0) >>> 8) & (meta.docBlocks - 1); }
+
   function loadDoc(ref) {
     if (docs[ref]) return Promise.resolve(docs[ref]);
-    return getPacked("docs/" + ref + ".bin").then(function (d) { docs[ref] = d; return d; });
+    var b = docBlock(ref);
+    if (!docBlocks[b]) {
+      docBlocks[b] = getPacked("docs/" + b + ".bin").then(function (pairs) {
+        pairs.forEach(function (p) { docs[p[0]] = p[1]; });
+      });
+    }
+    return docBlocks[b].then(function () { return docs[ref]; });
   }
 
   /* search.holds_terms: the story's own text holds every term as typed (folded, spaces ignored) */
@@ -430,7 +439,7 @@
     /* for tests: the lunr index the given shards make (search.merge_shards in Python) */
     mergedIndex: function (needed) { return ensureIndex(needed).then(function () { return merge(); }); },
     /* for tests: forget the shards and lengths loaded, as a new page would */
-    reset: function () { shards = {}; lengths = {}; blocks = {}; index = null; indexKey = ""; },
+    reset: function () { shards = {}; lengths = {}; blocks = {}; docs = {}; docBlocks = {}; index = null; indexKey = ""; },
     roundMilli: roundMilli
   };
   window.lingyuanSearch = engine;

@@ -10,7 +10,7 @@ a page changes (Zola's components/search and Pagefind's index/ split it the same
 """
 from __future__ import annotations
 
-from .index import doc_text, fold_table, lunr_weight, merge_shards, needed_shards, python_search
+from .index import doc_text, fold_table, lunr_weight, merge_shards, needed_shards, python_search, read_docs
 from .shards import FIELDS, SEARCH_FIELDS, SHARD_FORMAT, blocks_for, decode, decode_lengths, encode, shard_of, sizes
 from .tokens import (WHOLE_WORD_BOOST, QueryToken, TermCounts, archive_fields, fold, fold_query, holds_terms, index_tokens,
                      prepare_page, query_terms, query_tokens, story_terms, text_fields, word_tokens)
@@ -22,6 +22,6 @@ __all__ = [
     "FIELDS", "SEARCH_FIELDS", "SHARD_FORMAT", "WHOLE_WORD_BOOST", "QueryToken", "TermCounts", "archive_fields", "blocks_for",
     "decode", "decode_lengths",
     "doc_text", "encode", "fold", "fold_query", "fold_table", "holds_terms", "index_tokens", "lunr_weight", "merge_shards",
-    "needed_shards", "pack", "prepare_page", "python_search", "query_terms", "query_tokens", "shard_of", "sizes",
+    "needed_shards", "pack", "read_docs", "prepare_page", "python_search", "query_terms", "query_tokens", "shard_of", "sizes",
     "story_terms", "text_fields", "unpack", "word_tokens", "write_index",
 ]

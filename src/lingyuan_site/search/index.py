@@ -11,6 +11,7 @@ exactly as the whole index does.
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Iterable, Optional
 
@@ -123,3 +124,17 @@ def python_search(index: Index, query: str, theme: Optional[str] = None, table: 
 def doc_text(doc: dict) -> str:
     """All the text a search doc holds, as the browser checks it."""
     return "\n".join((doc["title"], doc["text"], doc.get("more", "")))
+
+
+def read_docs(out) -> dict:
+    """Every story's search document in a built site, by story number, read from its blocks of
+    documents (docs/<b>.bin, [[ref, doc], …]) as the browser reads them."""
+    import gzip
+    from pathlib import Path
+
+    found = {}
+    for path in sorted((Path(out) / "search" / "docs").glob("*.bin")):
+        data = path.read_bytes()
+        for ref, doc in json.loads(gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data):
+            found[ref] = doc
+    return found

@@ -14,7 +14,11 @@ Files, below search/ in the site:
   ``ref % blocks == b`` (``blocks`` in meta) and whose field is not empty, gzip-compressed JSON:
   ``r`` their numbers (ascending, as gaps from the previous one) and ``l`` their lengths. A field
   that is empty in every story of the block has no file.
-* ``docs/<ref>.bin``: what a result shows of story number ref (title, URL, date, snippet text).
+* ``docs/<b>.bin``: what a result shows (title, URL, date, snippet text) of the stories of doc
+  block b: ``[[ref, doc], …]`` by ref, the stories whose ``doc_block(ref, docBlocks)`` is b
+  (``docBlocks`` in meta, a power of two, about DOC_BLOCK_STORIES stories a block). Format 7:
+  one file a story was about one file in three of the output (issue 36: hosts count files); a
+  block of 8 costs a result about 8 documents' bytes, gzip-compressed together.
 
 Shards. A token goes to shard ``k = g × subs + s`` where ``g = ord(first character) mod groups``
 and ``s = ord(second character) mod subs`` (0 for a one-character token): all tokens that start
@@ -60,7 +64,7 @@ import math
 
 import numpy as np
 
-SHARD_FORMAT = 6
+SHARD_FORMAT = 7
 LUNR_VERSION = "2.3.9"
 FIELDS = (("title", 10), ("lead", 3), ("body", 1), ("captions", 1), ("keywords", 2), ("themes", 2), ("theme", 1))
 FIELD_NAMES = [name for name, _ in FIELDS]
@@ -79,6 +83,25 @@ def sizes(postings: int) -> tuple[int, int]:
     groups = min(MAX_GROUPS, 1 << (shards - 1).bit_length())
     subs = 1 << max(0, math.ceil(shards / groups) - 1).bit_length() if shards > groups else 1
     return groups, subs
+
+
+DOC_BLOCK_STORIES = 8  # documents a block of documents holds, about
+
+
+def doc_blocks_for(docs: int) -> int:
+    """How many blocks of documents an index of `docs` stories has (a power of two: it changes
+    only when the archive doubles)."""
+    n = 1
+    while n * DOC_BLOCK_STORIES < docs:
+        n *= 2
+    return n
+
+
+def doc_block(ref: int, blocks: int) -> int:
+    """The block of documents story number `ref` is in: a multiplicative hash of its number
+    (numbers encode dates, so a day's stories spread over blocks), as search.js computes it:
+    Math.imul(ref >>> 0, 2654435761) >>> 8, modulo `blocks`."""
+    return (((ref & 0xFFFFFFFF) * 2654435761) & 0xFFFFFFFF) >> 8 & (blocks - 1)
 
 
 def blocks_for(docs: int) -> int:

@@ -30,7 +30,7 @@ import numpy as np
 from ..store import rows_of
 from .index import fold_table
 from .shards import (FIELD_NAMES, FIELDS, LUNR_VERSION, SEARCH_FIELDS, SHARD_FORMAT, TEXT_FIELDS, Postings, blocks_for, code_points,
-                     decode, dump, encode, encode_lengths, posting_hashes, shards_of, sizes)
+                     decode, doc_block, doc_blocks_for, dump, encode, encode_lengths, posting_hashes, shards_of, sizes)
 from .tokens import WHOLE_WORD_BOOST, archive_fields
 
 SNIPPET_TEXT_CHARS = 20_000
@@ -130,7 +130,8 @@ class Index:
         slots = self.store.get("search_slots") or 64
         groups, subs = sizes(self.store.count("text_postings"))
         self.groups, self.subs, self.blocks = groups, subs, blocks_for(n_docs)
-        layout = [SHARD_FORMAT, groups, subs, slots, self.blocks]
+        self.doc_blocks = doc_blocks_for(n_docs)
+        layout = [SHARD_FORMAT, groups, subs, slots, self.blocks, self.doc_blocks]
         afresh = not published or dirty.everything or dirty.search_all or params != layout
         if afresh:
             self._afresh()
@@ -172,15 +173,18 @@ class Index:
         held = 0
         chars: Counter = Counter()
         lengths = [0] * len(FIELDS)
-        rows, refs = [], set()
+        rows = []
+        docs: list = []  # (block, ref, document) not yet in the table docs_staging
         try:
             db.execute("DELETE FROM search")
+            db.execute("DELETE FROM docs_staging")
             for (key,) in db.execute("SELECT key FROM stories ORDER BY page, idx").fetchall():
                 row = self.data.story(key)
                 s = self.story(row)
-                refs.add(row.ref)
-                doc = self._doc(row)
-                self.writer.write("search-doc", f"search/docs/{row.ref}.bin", doc, lambda d=doc: pack(d), f"doc:{row.ref}")
+                docs.append((doc_block(row.ref, self.doc_blocks), row.ref, dump(self._doc(row))))
+                if len(docs) >= 1000:
+                    db.executemany("INSERT INTO docs_staging VALUES (?, ?, ?)", docs)
+                    docs = []
                 shards, unique, sums = s.placed(self.groups, self.subs)
                 for f, n in enumerate(s.lengths):
                     lengths[f] += n
@@ -195,6 +199,7 @@ class Index:
                     db.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?)", rows)
                     rows = []
             db.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO docs_staging VALUES (?, ?, ?)", docs)
             self._flush(files, pending, total)
             pending = []
             for fh in files:
@@ -208,11 +213,12 @@ class Index:
                 fh.close()
             shutil.rmtree(tmp, ignore_errors=True)
         written = self._write_blocks(range(self.blocks))
+        doc_blocks = self._write_doc_blocks()
         # what the published site had beyond this index: its documents, shards and blocks go
-        for (grp,) in db.execute("SELECT DISTINCT grp FROM outputs WHERE grp GLOB 'doc:*' OR grp GLOB 'shard:*' "
+        for (grp,) in db.execute("SELECT DISTINCT grp FROM outputs WHERE grp GLOB 'doc*:*' OR grp GLOB 'shard:*' "
                                  "OR grp GLOB 'lengths:*'").fetchall():
             kind, _, n = grp.partition(":")
-            if ((kind == "doc" and int(n) not in refs) or (kind == "shard" and int(n) >= total)
+            if (kind == "doc" or (kind == "docs" and int(n) not in doc_blocks) or (kind == "shard" and int(n) >= total)
                     or (kind == "lengths" and int(n) not in written)):
                 self.writer.forget(grp)
         db.execute("DELETE FROM chars")
@@ -258,6 +264,28 @@ class Index:
         size = self.writer.write("search-shard", f"search/index/{k}.bin", text, lambda: pack_text(text), f"shard:{k}")
         self.figures["compact_bytes"] += size
         self.figures["written"] += size > 0
+
+    def _write_doc_blocks(self) -> set:
+        """Every block of documents from the table the afresh pass filled (a block at a time);
+        returns the blocks written."""
+        written, block, pairs = set(), None, []
+        for b, ref, doc in self.db.execute("SELECT block, ref, doc FROM docs_staging ORDER BY block, ref"):
+            if b != block and pairs:
+                self._write_doc_block(block, pairs)
+                written.add(block)
+                pairs = []
+            block = b
+            pairs.append(b"[%d," % ref + doc + b"]")
+        if pairs:
+            self._write_doc_block(block, pairs)
+            written.add(block)
+        self.db.execute("DELETE FROM docs_staging")
+        return written
+
+    def _write_doc_block(self, b: int, pairs: list) -> None:
+        """docs/<b>.bin from its [ref, doc] pairs (JSON, ascending by ref)."""
+        text = b"[" + b",".join(pairs) + b"]"
+        self.writer.write("search-docs", f"search/docs/{b}.bin", text, lambda: pack_text(text), f"docs:{b}")
 
     def _write_blocks(self, blocks: Iterable[int]) -> set:
         """The blocks of field lengths from the search table; an empty one goes. Returns the blocks
@@ -348,15 +376,27 @@ class Index:
 
     # -- documents and meta ------------------------------------------------------------
     def _docs(self, news: dict, old: dict) -> None:
-        """Documents of the changed stories; a number no story has any more loses its document."""
-        for key, s in news.items():
-            row = self.data.story(key)
-            doc = self._doc(row)
-            self.writer.write("search-doc", f"search/docs/{row.ref}.bin", doc, lambda d=doc: pack(d), f"doc:{row.ref}")
-        before = {v[0] for v in old.values() if v[0] is not None}
-        now = {r[0] for r in self._rows_of("SELECT ref FROM stories WHERE ref IN ({})", before)}
-        for ref in before - now:
-            self.writer.forget(f"doc:{ref}")
+        """The blocks of documents the changed stories were or are in, patched: each read from the
+        published site, its changed stories' old documents out and their new ones in; a block left
+        with none goes."""
+        refs = {v[0] for v in old.values() if v[0] is not None}
+        now = {self.data.story(key).ref: key for key in news}
+        blocks = {doc_block(ref, self.doc_blocks) for ref in refs | set(now)}
+        for b in sorted(blocks):
+            path = self.out / "search" / "docs" / f"{b}.bin"
+            try:
+                pairs = {ref: doc for ref, doc in unpack_file(path.read_bytes())} if path.exists() else {}
+            except (OSError, ValueError, TypeError, EOFError, zlib.error) as exc:
+                raise ShardMissing(f"{path}: {exc}") from None
+            for ref in refs:
+                pairs.pop(ref, None)
+            for ref, key in now.items():
+                if doc_block(ref, self.doc_blocks) == b:
+                    pairs[ref] = self._doc(self.data.story(key))
+            if pairs:
+                self._write_doc_block(b, [b"[%d," % ref + dump(pairs[ref]) + b"]" for ref in sorted(pairs)])
+            else:
+                self.writer.forget(f"docs:{b}")
 
     def _doc(self, row) -> dict:
         """What a result shows and what the browser checks a result against: the snippet text
@@ -395,6 +435,7 @@ class Index:
             "lengths": [self.store.count(f"len:{f}") for f in range(len(FIELDS))],
             "slots": slots,
             "blocks": self.blocks,
+            "docBlocks": self.doc_blocks,
             "wholeWordBoost": WHOLE_WORD_BOOST,
             "fold": "".join(f"{t}{s}" for t, s in fold_table(chars).items()),
         }
