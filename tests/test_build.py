@@ -524,6 +524,10 @@ def test_an_out_folder_of_other_files_is_refused_and_untouched(project, tmp_path
     assert run("build", "--content", content, "--out", tmp_path / "empty").returncode == 0
     assert (tmp_path / "empty" / ".lingyuan-site").read_text(encoding="utf-8").startswith("lingyuan-site ")
     assert run("build", "--content", content, "--out", tmp_path / "empty").returncode == 0
+    # a site an earlier version built (no marker: a CI cache restores one on the first run after an upgrade)
+    (tmp_path / "empty" / ".lingyuan-site").unlink()
+    assert run("build", "--content", content, "--out", tmp_path / "empty").returncode == 0
+    assert (tmp_path / "empty" / ".lingyuan-site").is_file()
 
 
 @pytest.mark.parametrize("flag, target, message", [

@@ -309,7 +309,17 @@ def ours(out: Path) -> bool:
             empty = next(it, None) is None
     except OSError:
         return True  # (unreadable: writing fails with its own message)
-    return empty or (out / MARKER).is_file()
+    return empty or (out / MARKER).is_file() or _legacy_site(out)
+
+
+def _legacy_site(out: Path) -> bool:
+    """A site built before the marker existed (a CI cache or a ./public from an earlier version):
+    its search index's meta.json, which no other tool writes in that shape."""
+    try:
+        meta = json.loads((out / "search" / "index" / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and {"format", "fields", "boosts", "searchFields", "groups", "subs"} <= set(meta)
 
 
 JOURNAL = """CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, op TEXT, path TEXT)"""
