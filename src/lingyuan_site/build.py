@@ -191,13 +191,13 @@ def check_paths(o: "BuildOptions") -> None:
     an input (nor holds one) and, if it exists with files in it, holds a site this tool made (its
     marker); the report, the changes list and the cache folder are not inside an input, and
     the cache is neither --out nor inside it (a new site there would throw the store away)."""
-    check_out_dir(o.out, o.content, o.project or o.content.parent)
+    check_out_dir(o.out, o.content, o.project or o.content.parent)  # (the content folder and the project)
     out_r = o.out.resolve()
-    inputs = [(o.content.resolve(), "the content folder")]
-    inputs += [(Path(d).resolve(), f"the site's {Path(d).name}/ folder") for d in (o.templates, o.static) if d and Path(d).is_dir()]
-    for folder, what in inputs:
+    theme = [(Path(d).resolve(), f"the site's {Path(d).name}/ folder") for d in (o.templates, o.static) if d and Path(d).is_dir()]
+    for folder, what in theme:
         if out_r == folder or folder in out_r.parents or out_r in folder.parents:
             raise SiteError(str(o.out), f"--out must not be {what}, inside it or a folder containing it; choose e.g. ./public")
+    inputs = [(o.content.resolve(), "the content folder")] + theme
     files = [(o.report, "--report"), (o.changes, "--changes")]
     for path, flag in files:
         if path is None:
@@ -477,7 +477,7 @@ class Build:
     def _same_page(self, key: str, path: str, st: os.stat_result, old: tuple, moved: bool, now: int) -> bool:
         """Whether a page of the size last read holds the bytes last read (see scan); a page found
         so gets its new mtime (and, no longer racy, the time it was compared)."""
-        size, mtime, seen = old[0], old[1], old[2] or 0
+        mtime, seen = old[1], old[2] or 0
         if st.st_mtime_ns == mtime and mtime < seen - RACY_NS and not moved:
             return True
         row = self.store.db.execute("SELECT digest FROM sources WHERE path=?", (key,)).fetchone()
@@ -675,7 +675,8 @@ class Build:
         db = self.store.db
         # (the folder's marker holds the fold of what it publishes: equal to the store's, it holds
         # the site the store describes, wherever it is; a CI cache restores both elsewhere)
-        same_out = publish.identity(o.out) is not None and publish.identity(o.out) == self.store.get("out_identity")
+        held = publish.identity(o.out)
+        same_out = held is not None and held == self.store.get("out_identity")
         published = not dirty.everything and same_out
         if not published:
             dirty.everything = True

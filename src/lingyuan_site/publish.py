@@ -78,15 +78,19 @@ class Writer:
               lastmod: Optional[str] = None) -> int:
         """Write produce()'s bytes to `path` unless the last build published the same `key` there;
         returns the bytes written (0 when kept)."""
-        digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
-        self.records.append((path, digest, group, year, lastmod))
         size = 0
-        if self.previous is None or self.previous(path) != digest:
+        if self._record(kind, path, key, group, year, lastmod):
             data = produce()
             self._put(path, data)
             size = len(data)
         self._maybe_flush()  # (after _put: a record and its written path go to the sink together)
         return size
+
+    def _record(self, kind: str, path: str, key, group: str, year: Optional[int], lastmod: Optional[str]) -> bool:
+        """Record the file; whether it must be written (the last build did not publish `key` there)."""
+        digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
+        self.records.append((path, digest, group, year, lastmod))
+        return self.previous is None or self.previous(path) != digest
 
     def _maybe_flush(self) -> None:
         if self.sink is not None and len(self.records) >= SINK_RECORDS:
@@ -102,15 +106,12 @@ class Writer:
         copy, never a hard link: a published file edited in place must not change the cache, and
         so the next site. Two tasks may copy the same file (a photo two pages show): each writes
         its own temporary file and renames it into place."""
-        digest = hashlib.sha256(self.salt + key_digest(kind, path, key)).digest()
-        self.records.append((path, digest, group, year, None))
-        if self.previous is not None and self.previous(path) == digest:
-            return
-        target = self._target(path)
-        tmp = f"{target}.{os.getpid()}.tmp"
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-        self.written.append(path)
+        if self._record(kind, path, key, group, year, None):
+            target = self._target(path)
+            tmp = f"{target}.{os.getpid()}.tmp"
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+            self.written.append(path)
         self._maybe_flush()
 
     def _target(self, path: str) -> str:

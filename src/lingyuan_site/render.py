@@ -144,6 +144,8 @@ class Renderer:
             return tpl.render(**context)
         except TemplateError as exc:
             raise SiteError(f"templates/{template}", f"template error: {exc}", getattr(exc, "lineno", None)) from None
+        except SiteError:
+            raise
         except RecursionError as exc:
             # (the template that recurs: the one of the templates folders that most of the frames are in)
             frames = self._template_frames(exc)

@@ -275,7 +275,7 @@ class Index:
                 written.add(block)
                 pairs = []
             block = b
-            pairs.append(b"[%d," % ref + doc + b"]")
+            pairs.append((ref, doc))
         if pairs:
             self._write_doc_block(block, pairs)
             written.add(block)
@@ -283,8 +283,8 @@ class Index:
         return written
 
     def _write_doc_block(self, b: int, pairs: list) -> None:
-        """docs/<b>.bin from its [ref, doc] pairs (JSON, ascending by ref)."""
-        text = b"[" + b",".join(pairs) + b"]"
+        """docs/<b>.bin from its (ref, document as JSON) pairs, ascending by ref: [[ref, doc], …]."""
+        text = b"[" + b",".join(b"[%d,%s]" % (ref, doc) for ref, doc in pairs) + b"]"
         self.writer.write("search-docs", f"search/docs/{b}.bin", text, lambda: pack_text(text), f"docs:{b}")
 
     def _write_blocks(self, blocks: Iterable[int]) -> set:
@@ -341,7 +341,7 @@ class Index:
                 length_delta[f] += (s.lengths[f] if s else 0) - (old_lengths[f] if old_lengths else 0)
         dropped: dict = {}  # key → the terms its old postings in the changed shards had
         for k in sorted(touched):
-            current = decode(self._published_shard(k))
+            current = decode(self._published(f"index/{k}.bin"))
             owner = {changes[key][3]: key for key in touched[k] if changes[key][3] is not None}
             if owner:
                 drop = np.isin(current.doc, np.fromiter(owner, np.int64, len(owner)))
@@ -367,8 +367,10 @@ class Index:
         db.execute("DELETE FROM chars WHERE n <= 0")
         self.store.add_counts({f"len:{f}": n for f, n in enumerate(length_delta)})
 
-    def _published_shard(self, k: int) -> dict:
-        path = self.out / "search" / "index" / f"{k}.bin"
+    def _published(self, rel: str):
+        """A file of the published index (search/<rel>), as the browser reads it; missing or damaged:
+        ShardMissing (the index is then written afresh)."""
+        path = self.out / "search" / rel
         try:
             return unpack_file(path.read_bytes())
         except (OSError, ValueError, EOFError, zlib.error) as exc:
@@ -380,21 +382,20 @@ class Index:
         published site, its changed stories' old documents out and their new ones in; a block left
         with none goes."""
         refs = {v[0] for v in old.values() if v[0] is not None}
-        now = {self.data.story(key).ref: key for key in news}
+        now = {row.ref: row for row in map(self.data.story, news)}
         blocks = {doc_block(ref, self.doc_blocks) for ref in refs | set(now)}
         for b in sorted(blocks):
-            path = self.out / "search" / "docs" / f"{b}.bin"
-            try:
-                pairs = {ref: doc for ref, doc in unpack_file(path.read_bytes())} if path.exists() else {}
-            except (OSError, ValueError, TypeError, EOFError, zlib.error) as exc:
-                raise ShardMissing(f"{path}: {exc}") from None
+            # (a block the last build published is read, and must be there; a new one starts empty)
+            previous = self.writer.previous
+            published = previous is None or previous(f"search/docs/{b}.bin") is not None
+            pairs = {ref: doc for ref, doc in self._published(f"docs/{b}.bin")} if published else {}
             for ref in refs:
                 pairs.pop(ref, None)
-            for ref, key in now.items():
+            for ref, row in now.items():
                 if doc_block(ref, self.doc_blocks) == b:
-                    pairs[ref] = self._doc(self.data.story(key))
+                    pairs[ref] = self._doc(row)
             if pairs:
-                self._write_doc_block(b, [b"[%d," % ref + dump(pairs[ref]) + b"]" for ref in sorted(pairs)])
+                self._write_doc_block(b, [(ref, dump(pairs[ref])) for ref in sorted(pairs)])
             else:
                 self.writer.forget(f"docs:{b}")
 
